@@ -1,0 +1,136 @@
+"""The rule catalogue (specs/rules.yaml) and the test vectors (specs/examples/*.yaml)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from transfer_conformance.paths import EXAMPLES, RULES
+
+LEVELS = ("MUST", "SHOULD", "MAY")
+KINDS = ("documented", "derived", "decision")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    feature: str
+    kind: str
+    level: str
+    doc_url: str
+    doc_section: str
+    behaviour: str
+    check: str = "suite"
+    reason: str = ""
+    expect: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def module(self) -> str:
+        """The suite module that checks this rule."""
+        return f"test_{self.id.replace('-', '_')}.py"
+
+    @property
+    def gating(self) -> bool:
+        """Whether a failure of this rule fails a run without --strict."""
+        return self.level == "MUST"
+
+
+@functools.cache
+def rules() -> dict[str, Rule]:
+    """The catalogue by rule id, in file order."""
+    with RULES.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    entries = data["rules"] if isinstance(data, dict) else data
+    found: dict[str, Rule] = {}
+    for entry in entries:
+        doc = entry.get("doc", {})
+        rule = Rule(
+            id=entry["id"],
+            title=entry["title"],
+            feature=entry.get("feature", "Other"),
+            kind=entry["kind"],
+            level=entry["level"],
+            doc_url=doc.get("url", ""),
+            doc_section=doc.get("section", ""),
+            behaviour=entry["behaviour"],
+            check=entry.get("check", "suite"),
+            reason=entry.get("reason", ""),
+            expect=entry.get("expect", {}) or {},
+        )
+        found[rule.id] = rule
+    return found
+
+
+class _VectorLoader(yaml.SafeLoader):
+    """YAML with two tags that keep long vectors readable: !repeat [s, n] and !concat [...]."""
+
+
+def _repeat(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    text, count = loader.construct_sequence(node)
+    return str(text) * int(count)
+
+
+def _concat(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return "".join(str(part) for part in loader.construct_sequence(node, deep=True))
+
+
+_VectorLoader.add_constructor("!repeat", _repeat)
+_VectorLoader.add_constructor("!concat", _concat)
+
+
+@dataclass(frozen=True)
+class Vector:
+    file: str
+    operation: str
+    direction: str
+    status: str
+    description: str
+    rules: tuple[str, ...]
+    valid: bool
+    json: Any
+    json_raw: str | None
+    xml: str
+    xml_decodes_to: Any
+    invalid_because: dict[str, str]
+
+    @property
+    def id(self) -> str:
+        return f"{self.file}: {self.description}"
+
+
+def load_vector_file(path: Path) -> list[Vector]:
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.load(handle, Loader=_VectorLoader)  # a SafeLoader subclass
+    vectors = []
+    for case in data["cases"]:
+        vectors.append(
+            Vector(
+                file=path.name,
+                operation=data["operation"],
+                direction=data["direction"],
+                status=str(data.get("status", "")),
+                description=case["description"],
+                rules=tuple(case.get("rules", ())),
+                valid=bool(case["valid"]),
+                json=case.get("json"),
+                json_raw=case.get("json_raw"),
+                xml=case["xml"],
+                xml_decodes_to=case.get("xml_decodes_to", case.get("json")),
+                invalid_because=case.get("invalid_because", {}),
+            )
+        )
+    return vectors
+
+
+@functools.cache
+def vectors() -> tuple[Vector, ...]:
+    """Every vector of specs/examples, file by file."""
+    found: list[Vector] = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        found.extend(load_vector_file(path))
+    return tuple(found)
