@@ -1,0 +1,1 @@
+"""The embedded reference target: a stateful simulator of the documented API."""

@@ -1,0 +1,27 @@
+"""`python -m reference_target`: the entry the embedded start uses (see server.py)."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from reference_target.faults import UnknownFaultError, parse_faults
+from reference_target.seed import DEFAULT_SEED
+from reference_target.server import serve
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m reference_target")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--fault", action="append", default=[])
+    parser.add_argument("--seed", type=Path, default=DEFAULT_SEED)
+    args = parser.parse_args()
+    try:
+        faults = parse_faults(args.fault)
+    except UnknownFaultError as error:
+        sys.exit(f"error: {error}")
+    serve(args.host, args.port, faults, args.seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Build the simulator's world from targets/reference.toml (its seed and its suite profile)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from reference_target.state import Agent, Limits, World
+from transfer_conformance.paths import TARGETS
+
+DEFAULT_SEED = TARGETS / "reference.toml"
+
+
+def load_seed(path: Path = DEFAULT_SEED) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def build_world(
+    seed: dict[str, Any], faults: frozenset[str] = frozenset(), **limit_overrides: float
+) -> World:
+    reference = seed["reference"]
+    logins = {
+        str(entry["id"]): (entry["username"], entry["password"])
+        for entry in seed["agents"].values()
+    }
+    agents = []
+    for agent_id, entry in reference["agents"].items():
+        username, password = logins.get(agent_id, (entry.get("username"), entry.get("password")))
+        agents.append(
+            Agent(
+                id=agent_id,
+                username=username,
+                password=password,
+                nickname=entry["nickname"],
+                skills=tuple(str(skill) for skill in entry["skills"]),
+                max_chats=int(entry["max_chats"]),
+            )
+        )
+    limits = Limits(
+        **{
+            key: float(reference[key])
+            for key in ("session_idle_s", "bearer_idle_s", "chat_idle_s", "ended_chat_retention_s")
+        },
+        max_body_bytes=int(reference["max_body_bytes"]),
+    )
+    if limit_overrides:
+        limits = Limits(**{**limits.__dict__, **limit_overrides})
+    return World(
+        account_id=str(seed["account_id"]),
+        visitor_app_key=seed["visitor_app_key"],
+        agents=agents,
+        skill_names={str(k): v for k, v in reference["skill_names"].items()},
+        limits=limits,
+        faults=faults,
+    )

@@ -1,0 +1,98 @@
+"""Start the reference target: standalone (`serve`) or as a subprocess on an ephemeral port.
+
+A subprocess rather than a thread: the suite's client and the server then do not share one
+interpreter (measured faster; see README "Benchmarks").
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+
+from reference_target.app import create_app
+from reference_target.seed import DEFAULT_SEED, build_world, load_seed
+
+READY_PREFIX = "reference target listening on "
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: frozenset[str] = frozenset(),
+    seed_path: Path = DEFAULT_SEED,
+) -> None:
+    """Bind, announce the URL on stdout, and serve until interrupted."""
+    world = build_world(load_seed(seed_path), faults)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    bound_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if family == socket.AF_INET6 else host
+    # The socket already listens, so a client that reads this line can connect at once.
+    print(f"{READY_PREFIX}http://{shown_host}:{bound_port}", flush=True)
+    config = uvicorn.Config(
+        create_app(world),
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+class EmbeddedReference:
+    """The reference target in a child process on 127.0.0.1 and a port the OS picks."""
+
+    def __init__(self, faults: tuple[str, ...] = (), seed_path: Path = DEFAULT_SEED) -> None:
+        self.faults = faults
+        self.seed_path = seed_path
+        self.process: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        command = [sys.executable, "-m", "reference_target", "--seed", str(self.seed_path)]
+        for fault in self.faults:
+            command += ["--fault", fault]
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line.startswith(READY_PREFIX):
+            self.process.kill()
+            _, errors = self.process.communicate(timeout=10)
+            raise RuntimeError(f"reference target did not start: {line.strip()} {errors.strip()}")
+        self.url = line.removeprefix(READY_PREFIX).strip()
+        return self.url
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.communicate()
+        self.process = None
+
+    def __enter__(self) -> EmbeddedReference:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,452 @@
+"""The simulator's state: agents, logins, sessions, chats and their events, and the rules on them.
+
+Everything here is synchronous and runs on the server's one event loop, so each method is
+atomic with respect to other requests; that is what makes two concurrent transfers of one
+chat resolve to exactly one winner.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+AVAILABILITY_STATES = ("Online", "Away", "Occupied")
+# Numeric chat states of the available-agents list (api-facts §1.2.5).
+STATE_CODES = {"Offline": "1", "Online": "2", "Occupied": "3", "Away": "4"}
+
+SYSTEM_TO_AGENT = 13
+SYSTEM_TO_SKILL = 15
+
+
+class ApiError(Exception):
+    """A refusal with an HTTP status, a message and the error body's internal code."""
+
+    def __init__(self, status: int, message: str, internal_code: int) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.internal_code = internal_code
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Agent:
+    id: str
+    username: str
+    password: str
+    nickname: str
+    skills: tuple[str, ...]
+    max_chats: int
+    availability: str = "Online"
+    chats: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Session:
+    id: str
+    agent_id: str
+    last_used: float
+
+
+@dataclass
+class Event:
+    id: int
+    type: str
+    time: str
+    fields: dict[str, Any]
+    agents_only: bool = False
+
+
+@dataclass
+class Chat:
+    id: str
+    skill_id: str
+    started: str
+    last_update: float
+    state: str = "waiting"
+    holder: str | None = None
+    # What the chat rings for while no agent holds it: ("skill", id) or ("agent", id).
+    ringing: tuple[str, str] | None = None
+    excluded: frozenset[str] = frozenset()
+    ended_at: float | None = None
+    events: list[Event] = field(default_factory=list)
+    ring_order: int = 0
+
+    def add(self, type_: str, agents_only: bool = False, **fields: Any) -> Event:
+        event = Event(len(self.events), type_, now_iso(), fields, agents_only)
+        self.events.append(event)
+        self.last_update = time.monotonic()
+        return event
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 65536
+    session_idle_s: float = 400.0
+    bearer_idle_s: float = 3600.0
+    chat_idle_s: float = 900.0
+    ended_chat_retention_s: float = 60.0
+    sweep_every_s: float = 1.0
+
+
+class World:
+    """One account's agents, skills, logins, sessions and chats."""
+
+    def __init__(
+        self,
+        account_id: str,
+        visitor_app_key: str,
+        agents: list[Agent],
+        skill_names: dict[str, str],
+        limits: Limits,
+        faults: frozenset[str] = frozenset(),
+    ) -> None:
+        self.account_id = account_id
+        self.visitor_app_key = visitor_app_key
+        self.agents = {agent.id: agent for agent in agents}
+        self.by_username = {agent.username: agent for agent in agents}
+        self.skill_names = skill_names
+        self.skill_by_name = {name: skill_id for skill_id, name in skill_names.items()}
+        self.limits = limits
+        self.faults = faults
+        self.bearers: dict[str, tuple[str, float]] = {}
+        self.sessions: dict[str, Session] = {}
+        self.chats: dict[str, Chat] = {}
+        self._ring_counter = itertools.count()
+        self._last_sweep = time.monotonic()
+
+    # ------------------------------------------------------------------ housekeeping
+    def sweep(self) -> None:
+        """Forget idle logins and sessions, idle chats and ended chats past retention.
+
+        Runs at most once a second from request handling, so a long run keeps flat memory.
+        """
+        now = time.monotonic()
+        if now - self._last_sweep < self.limits.sweep_every_s:
+            return
+        self._last_sweep = now
+        for token, (_, used) in list(self.bearers.items()):
+            if now - used > self.limits.bearer_idle_s:
+                del self.bearers[token]
+        for session_id, session in list(self.sessions.items()):
+            if now - session.last_used > self.limits.session_idle_s:
+                del self.sessions[session_id]
+        for chat_id, chat in list(self.chats.items()):
+            if chat.ended_at is not None:
+                expired = now - chat.ended_at > self.limits.ended_chat_retention_s
+            else:
+                expired = now - chat.last_update > self.limits.chat_idle_s
+            if expired:
+                self._drop_chat(chat)
+                del self.chats[chat_id]
+
+    def _drop_chat(self, chat: Chat) -> None:
+        if chat.holder is not None:
+            self.agents[chat.holder].chats.discard(chat.id)
+
+    def summary(self) -> dict[str, int]:
+        """Counts for the reference-only state summary."""
+        open_chats = sum(1 for chat in self.chats.values() if chat.state != "ended")
+        return {
+            "bearers": len(self.bearers),
+            "sessions": len(self.sessions),
+            "chats": len(self.chats),
+            "open_chats": open_chats,
+            "ringing_chats": sum(
+                1 for c in self.chats.values() if c.ringing is not None and c.state != "ended"
+            ),
+        }
+
+    # ------------------------------------------------------------------ login and sessions
+    def login(self, username: str, password: str) -> tuple[str, Agent]:
+        agent = self.by_username.get(username)
+        if agent is None or not secrets.compare_digest(agent.password, password):
+            raise ApiError(401, "invalid username or password", 10)
+        token = secrets.token_urlsafe(24)
+        self.bearers[token] = (agent.id, time.monotonic())
+        return token, agent
+
+    def logout(self, token: str) -> None:
+        agent_id, _ = self.bearers.pop(token)
+        if not any(owner == agent_id for owner, _ in self.bearers.values()):
+            for session_id, session in list(self.sessions.items()):
+                if session.agent_id == agent_id:
+                    del self.sessions[session_id]
+
+    def agent_for_bearer(self, token: str | None) -> Agent:
+        entry = self.bearers.get(token) if token else None
+        if entry is None:
+            raise ApiError(401, "missing or unacceptable bearer", 20)
+        self.bearers[token] = (entry[0], time.monotonic())  # type: ignore[index]
+        return self.agents[entry[0]]
+
+    def start_session(self, agent: Agent) -> Session:
+        session = Session(secrets.token_hex(8), agent.id, time.monotonic())
+        self.sessions[session.id] = session
+        return session
+
+    def session_for(self, session_id: str, agent: Agent | None) -> tuple[Session, Agent]:
+        """The session, checked against the calling agent (None: the fault let no bearer in)."""
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise ApiError(404, f"agent session {session_id} not found", 21)
+        owner = self.agents[session.agent_id]
+        if (
+            agent is not None
+            and agent.id != owner.id
+            and "foreign_session_accepted" not in self.faults
+        ):
+            raise ApiError(403, "the agent session belongs to another agent", 22)
+        session.last_used = time.monotonic()
+        return session, owner
+
+    def is_logged_in(self, agent: Agent) -> bool:
+        return any(session.agent_id == agent.id for session in self.sessions.values())
+
+    def chat_state_of(self, agent: Agent) -> str:
+        return agent.availability if self.is_logged_in(agent) else "Offline"
+
+    # ------------------------------------------------------------------ availability
+    def set_availability(self, agent: Agent, state: str) -> None:
+        if "availability_not_saved" not in self.faults:
+            agent.availability = state
+
+    # ------------------------------------------------------------------ routing
+    def _can_ring(self, chat: Chat, agent: Agent) -> bool:
+        if chat.holder is not None or chat.ringing is None or chat.state == "ended":
+            return False
+        kind, target = chat.ringing
+        if not self.is_logged_in(agent) or len(agent.chats) >= agent.max_chats:
+            return False
+        if kind == "agent":
+            return target == agent.id and agent.availability in ("Online", "Occupied")
+        return (
+            target in agent.skills
+            and agent.availability == "Online"
+            and agent.id not in chat.excluded
+        )
+
+    def ringing_for(self, agent: Agent) -> list[Chat]:
+        ringing = [chat for chat in self.chats.values() if self._can_ring(chat, agent)]
+        return sorted(ringing, key=lambda chat: chat.ring_order)
+
+    def take(self, agent: Agent) -> Chat:
+        ringing = self.ringing_for(agent)
+        if not ringing:
+            raise ApiError(404, "no chat is ringing for this agent", 30)
+        chat = ringing[0]
+        chat.holder = agent.id
+        chat.ringing = None
+        chat.excluded = frozenset()
+        chat.state = "chatting"
+        agent.chats.add(chat.id)
+        chat.add("state", state="chatting")
+        chat.add(
+            "line",
+            text=f"{agent.nickname} joined the chat.",
+            textType="plain",
+            by="info",
+            source="system",
+            systemMessageId=3,
+            subType="REGULAR",
+        )
+        return chat
+
+    # ------------------------------------------------------------------ visitor side
+    def request_chat(self, skill_name: str) -> Chat:
+        skill_id = self.skill_by_name.get(skill_name)
+        if skill_id is None:
+            raise ApiError(400, f"unknown skill {skill_name!r}", 40)
+        chat_id = "H" + secrets.token_hex(8) + "K" + secrets.token_hex(4)
+        chat = Chat(chat_id, skill_id, now_iso(), time.monotonic())
+        chat.ringing = ("skill", skill_id)
+        chat.ring_order = next(self._ring_counter)
+        chat.add("state", state="waiting")
+        chat.add(
+            "line",
+            text="Routing your chat; an agent will join soon.",
+            textType="plain",
+            by="info",
+            source="system",
+            systemMessageId=4,
+            subType="REGULAR",
+        )
+        self.chats[chat_id] = chat
+        return chat
+
+    def visitor_chat(self, chat_id: str) -> Chat:
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise ApiError(404, "Chat session not found", 12)
+        return chat
+
+    def skill_available_to_visitor(self, skill_name: str | None) -> bool:
+        skills = (
+            [self.skill_by_name[skill_name]]
+            if skill_name in self.skill_by_name
+            else ([] if skill_name else list(self.skill_names))
+        )
+        return any(
+            self.is_logged_in(agent) and agent.availability == "Online" and skill in agent.skills
+            for agent in self.agents.values()
+            for skill in skills
+        )
+
+    # ------------------------------------------------------------------ chats of a session
+    def agent_chat(self, owner: Agent, chat_id: str) -> Chat:
+        chat = self.chats.get(chat_id)
+        if chat is None or chat.holder != owner.id:
+            raise ApiError(404, f"chat {chat_id} is not a chat of this agent session", 12)
+        return chat
+
+    def add_line(self, chat: Chat, source: str, by: str, fields: dict[str, Any]) -> Event:
+        if chat.state == "ended":
+            raise ApiError(409, "the chat has ended", 13)
+        agents_only = source == "agent" and fields.get("subType") == "ONLY_TO_REP"
+        return chat.add(
+            "line",
+            agents_only=agents_only,
+            text=fields.get("text") or "",
+            textType=fields.get("textType", "plain"),
+            by=by,
+            source=source,
+            subType=fields.get("subType", "REGULAR"),
+        )
+
+    def end_chat(self, chat: Chat) -> Event:
+        if chat.state == "ended":
+            raise ApiError(409, "the chat has ended", 13)
+        chat.state = "ended"
+        chat.ringing = None
+        chat.ended_at = time.monotonic()
+        if chat.holder is not None:
+            self.agents[chat.holder].chats.discard(chat.id)
+        return chat.add("state", state="ended")
+
+    # ------------------------------------------------------------------ transfer
+    def available_skills(self, chat: Chat) -> list[tuple[str, str, int]]:
+        """(id, name, online agents) of the skills this chat can go to now."""
+        engaged = set() if "skills_list_counts_current_agent" in self.faults else {chat.holder}
+        listed = []
+        for skill_id, name in self.skill_names.items():
+            agents = [a for a in self.agents.values() if skill_id in a.skills]
+            online = [
+                a
+                for a in agents
+                if a.id not in engaged and self.is_logged_in(a) and a.availability == "Online"
+            ]
+            if online:
+                listed.append((skill_id, name, len(online)))
+            elif agents and "skills_list_lists_offline" in self.faults:
+                listed.append((skill_id, name, len(agents)))
+        return listed
+
+    def check_transferable(self, chat: Chat) -> None:
+        if chat.state == "ended":
+            raise ApiError(409, "the chat has ended and cannot be transferred", 13)
+
+    def transfer(
+        self,
+        chat: Chat,
+        owner: Agent,
+        agent_id: str | None,
+        skill_id: str | None,
+        text: str,
+        from_xml: bool,
+    ) -> None:
+        """Apply a transfer or raise ApiError leaving everything as it was."""
+        self.check_transferable(chat)
+        skill_wins = "skill_wins_over_agent" in self.faults or (
+            from_xml and "xml_skill_wins" in self.faults
+        )
+        if agent_id is not None and skill_id is not None and skill_wins:
+            agent_id = None
+        if agent_id is None and skill_id is None:
+            if "neither_accepted" in self.faults:
+                return
+            raise ApiError(400, "a transfer names an agent or a skill", 41)
+        if not text and "missing_text_rejected" in self.faults:
+            raise ApiError(400, "a transfer text is required", 42)
+        if agent_id is not None:
+            target = self._transfer_agent(owner, agent_id)
+            ringing, excluded, message = ("agent", target.id), frozenset(), SYSTEM_TO_AGENT
+            if "system_message_swapped" in self.faults:
+                message = SYSTEM_TO_SKILL
+            announce = f"Transferring the chat to {target.nickname}."
+        else:
+            assert skill_id is not None
+            self._check_skill(chat, skill_id)
+            ringing, excluded, message = ("skill", skill_id), frozenset({owner.id}), SYSTEM_TO_SKILL
+            announce = f"Transferring the chat to {self.skill_names[skill_id]}."
+        self._apply_transfer(chat, owner, ringing, excluded, message, announce, text)
+
+    def _transfer_agent(self, owner: Agent, agent_id: str) -> Agent:
+        target = self.agents.get(agent_id)
+        if target is None:
+            if "unknown_agent_500" in self.faults:
+                raise RuntimeError(f"agent {agent_id} vanished")
+            raise ApiError(400, f"agent {agent_id} does not exist", 43)
+        if target.id == owner.id:
+            raise ApiError(400, "an agent cannot transfer a chat to themselves", 44)
+        if not self.is_logged_in(target) or target.availability not in ("Online", "Occupied"):
+            raise ApiError(400, f"agent {agent_id} is not available for chats", 45)
+        if len(target.chats) >= target.max_chats:
+            raise ApiError(400, f"agent {agent_id} holds their maximum of chats", 46)
+        return target
+
+    def _check_skill(self, chat: Chat, skill_id: str) -> None:
+        if skill_id not in self.skill_names:
+            raise ApiError(400, f"skill {skill_id} does not exist", 47)
+        if "unavailable_skill_accepted" in self.faults:
+            return
+        if all(listed_id != skill_id for listed_id, _, _ in self.available_skills(chat)):
+            if "unavailable_skill_moves_chat" in self.faults:
+                self._leave(chat, self.agents[chat.holder])  # type: ignore[index]
+            raise ApiError(400, f"skill {skill_id} has no available agent", 48)
+
+    def _leave(self, chat: Chat, owner: Agent) -> None:
+        if "second_transfer_accepted" in self.faults:
+            return
+        owner.chats.discard(chat.id)
+        chat.holder = None
+
+    def _apply_transfer(
+        self,
+        chat: Chat,
+        owner: Agent,
+        ringing: tuple[str, str],
+        excluded: frozenset[str],
+        message: int,
+        announce: str,
+        text: str,
+    ) -> None:
+        self._leave(chat, owner)
+        chat.ringing = ringing
+        chat.excluded = excluded
+        chat.ring_order = next(self._ring_counter)
+        chat.add(
+            "line",
+            text=announce,
+            textType="plain",
+            by="info",
+            source="system",
+            systemMessageId=message,
+            subType="REGULAR",
+        )
+        if text and "text_dropped" not in self.faults:
+            chat.add(
+                "line",
+                agents_only="text_shown_to_visitor" not in self.faults,
+                text=text,
+                textType="plain",
+                by=owner.nickname,
+                source="agent",
+                subType="ONLY_TO_REP",
+            )
