@@ -7,6 +7,7 @@ against the XSD, so the simulator accepts exactly what the spec describes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import xml.etree.ElementTree as plain_et
 from collections.abc import Awaitable, Callable
@@ -29,7 +30,7 @@ from reference_target.state import (
     World,
     now_iso,
 )
-from transfer_conformance.spec import body_validator
+from transfer_conformance.spec import body_validator, operations, resolve, validator_for
 from transfer_conformance.xmlcodec import XmlBodyError, render_body_xml, xsd_codec
 
 Handler = Callable[[Request, World], Awaitable[Response]]
@@ -174,9 +175,38 @@ def _errors(operation_id: str, body: Any) -> Any:
     return body_validator(operation_id, "request", "application/json").iter_errors(body)
 
 
-def require_version(request: Request) -> None:
-    if request.query_params.get("v") != "1":
-        raise ApiError(400, "query parameter v=1 is required", 56)
+@functools.cache
+def _query_parameters(operation_id: str) -> list[tuple[str, bool, Any]]:
+    parameters = []
+    for parameter in operations()[operation_id].definition.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = resolve(parameter["$ref"])
+        if parameter["in"] == "query":
+            parameters.append(
+                (
+                    parameter["name"],
+                    parameter.get("required", False),
+                    validator_for(parameter["schema"]),
+                )
+            )
+    return parameters
+
+
+def check_query(request: Request, operation_id: str) -> None:
+    """Query parameters as the spec declares them (v=1 required, NC, from, skill, ...).
+
+    Unknown names are ignored, as clients add their own (Postman's cs=1); a nameless one
+    (`?=x`) is a malformed query.
+    """
+    if "" in request.query_params:
+        raise ApiError(400, "a query parameter has no name", 56)
+    for name, required, validator in _query_parameters(operation_id):
+        value = request.query_params.get(name)
+        if value is None:
+            if required:
+                raise ApiError(400, f"query parameter {name} is required", 56)
+        elif not validator.is_valid(value):
+            raise ApiError(400, f"query parameter {name} has an invalid value", 56)
 
 
 def check_account(request: Request, world: World) -> None:
@@ -304,6 +334,7 @@ async def reference_state(request: Request, world: World) -> Response:
 
 async def login(request: Request, world: World) -> Response:
     check_account(request, world)
+    check_query(request, "agentLogin")
     body, is_xml = await parse_body(request, world, "agentLogin")
     if is_xml:
         raise ApiError(415, "login takes a JSON body", 54)
@@ -328,7 +359,7 @@ async def logout(request: Request, world: World) -> Response:
 
 async def start_session(request: Request, world: World) -> Response:
     check_account(request, world)
-    require_version(request)
+    check_query(request, "startAgentSession")
     agent = world.agent_for_bearer(bearer_of(request))
     await parse_body(request, world, "startAgentSession")
     session = world.start_session(agent)
@@ -337,9 +368,9 @@ async def start_session(request: Request, world: World) -> Response:
     return render(request, 201, {"agentSessionLocation": {"link": link(url, "location")}}, location)
 
 
-def _session(request: Request, world: World) -> tuple[Any, Any]:
+def _session(request: Request, world: World, operation_id: str) -> tuple[Any, Any]:
     check_account(request, world)
-    require_version(request)
+    check_query(request, operation_id)
     agent = calling_agent(request, world)
     return world.session_for(request.path_params["agentSessionId"], agent)
 
@@ -352,10 +383,9 @@ async def availability(request: Request, world: World) -> Response:
     if request.method == "POST":
         raise ApiError(405, "send PUT as POST with X-HTTP-Method-Override: PUT", 59)
     if request.method == "GET":
-        _, owner = _session(request, world)
+        _, owner = _session(request, world, "getAvailability")
         return render(request, 200, _availability_body(world, owner.availability))
-    # Body problems are answered before the session is looked at only after auth.
-    _, owner = _session(request, world)
+    _, owner = _session(request, world, "setAvailability")
     body, _ = await parse_body(request, world, "setAvailability")
     assert body is not None
     state = body["availability"]["chat"]
@@ -366,7 +396,7 @@ async def availability(request: Request, world: World) -> Response:
 
 
 async def available_agents(request: Request, world: World) -> Response:
-    _session(request, world)
+    _session(request, world, "getAvailableAgents")
     skill_name = request.query_params.get("skill")
     wanted_state = request.query_params.get("chatState")
     if wanted_state is not None and wanted_state not in (*AVAILABILITY_STATES, "Offline"):
@@ -396,7 +426,7 @@ async def available_agents(request: Request, world: World) -> Response:
 
 async def incoming_requests(request: Request, world: World) -> Response:
     if request.method == "GET":
-        session, owner = _session(request, world)
+        session, owner = _session(request, world, "getIncomingRequests")
         count = len(world.ringing_for(owner))
         view: dict[str, Any] = {"ringingCount": str(count)}
         if count:
@@ -404,7 +434,7 @@ async def incoming_requests(request: Request, world: World) -> Response:
                 f"{session_url(request, world, session.id)}/incomingRequests", "accept"
             )
         return render(request, 200, {"incomingRequests": view})
-    session, owner = _session(request, world)
+    session, owner = _session(request, world, "takeChat")
     await parse_body(request, world, "takeChat", required=False)
     chat = world.take(owner)
     url = agent_chat_url(request, world, session.id, chat.id)
@@ -412,7 +442,7 @@ async def incoming_requests(request: Request, world: World) -> Response:
 
 
 async def agent_chat(request: Request, world: World) -> Response:
-    session, owner = _session(request, world)
+    session, owner = _session(request, world, "getAgentChat")
     start = first_event(request)
     chat = world.agent_chat(owner, request.path_params["chatId"])
     url = agent_chat_url(request, world, session.id, chat.id)
@@ -420,7 +450,8 @@ async def agent_chat(request: Request, world: World) -> Response:
 
 
 async def agent_events(request: Request, world: World) -> Response:
-    session, owner = _session(request, world)
+    operation = "getAgentChatEvents" if request.method == "GET" else "addAgentChatEvent"
+    session, owner = _session(request, world, operation)
     if request.method == "GET":
         start = first_event(request)
         chat = world.agent_chat(owner, request.path_params["chatId"])
@@ -447,7 +478,8 @@ def _numeric_id(ref: dict[str, Any] | None) -> str | None:
 
 
 async def transfer(request: Request, world: World) -> Response:
-    _, owner = _session(request, world)
+    operation = "getAvailableSkills" if request.method == "GET" else "transferChat"
+    _, owner = _session(request, world, operation)
     chat_id = request.path_params["chatId"]
     if request.method == "GET":
         chat = world.agent_chat(owner, chat_id)
@@ -484,7 +516,7 @@ async def transfer(request: Request, world: World) -> Response:
 
 async def visitor_availability(request: Request, world: World) -> Response:
     check_account(request, world)
-    require_version(request)
+    check_query(request, "getVisitorAvailability")
     check_app_key(request, world)
     available = world.skill_available_to_visitor(request.query_params.get("skill"))
     if response_format(request) == "xml":
@@ -495,7 +527,7 @@ async def visitor_availability(request: Request, world: World) -> Response:
 
 async def request_chat(request: Request, world: World) -> Response:
     check_account(request, world)
-    require_version(request)
+    check_query(request, "requestChat")
     check_app_key(request, world)
     body, _ = await parse_body(request, world, "requestChat")
     assert body is not None
@@ -503,22 +535,23 @@ async def request_chat(request: Request, world: World) -> Response:
     return render(request, 201, None, visitor_chat_url(request, world, chat.id))
 
 
-def _visitor(request: Request, world: World) -> Chat:
+def _visitor(request: Request, world: World, operation_id: str) -> Chat:
     check_account(request, world)
-    require_version(request)
+    check_query(request, operation_id)
     check_app_key(request, world)
     return world.visitor_chat(request.path_params["chatId"])
 
 
 async def visitor_chat(request: Request, world: World) -> Response:
-    chat = _visitor(request, world)
+    chat = _visitor(request, world, "getVisitorChat")
     start = first_event(request)
     url = visitor_chat_url(request, world, chat.id)
     return render(request, 200, chat_view(world, chat, url, start, for_agent=False))
 
 
 async def visitor_events(request: Request, world: World) -> Response:
-    chat = _visitor(request, world)
+    operation = "getVisitorChatEvents" if request.method == "GET" else "addVisitorChatEvent"
+    chat = _visitor(request, world, operation)
     url = visitor_chat_url(request, world, chat.id)
     if request.method == "GET":
         start = first_event(request)
@@ -529,10 +562,9 @@ async def visitor_events(request: Request, world: World) -> Response:
     event = body["event"]
     if event["@type"] == "state":
         added = world.end_chat(chat)
-    elif event.get("subType") == "ONLY_TO_REP":
-        raise ApiError(400, "a visitor line cannot be agent-only", 62)
     else:
-        added = world.add_line(chat, "visitor", "visitor", event)
+        # A visitor cannot hide a line from itself: subType is ignored on visitor lines.
+        added = world.add_line(chat, "visitor", "visitor", {**event, "subType": "REGULAR"})
     return render(request, 201, None, f"{url}/events/{added.id}")
 
 

@@ -1,0 +1,42 @@
+import pytest
+
+from strategies import TransferBody
+from transfer_conformance.verdict import check, is_client_error
+
+pytestmark = pytest.mark.rule("bearer-required")
+
+BAD_BEARERS = {"no Authorization": "", "a bearer never issued": "tc-never-issued-0000000000000000"}
+
+
+@pytest.mark.parametrize("bearer", list(BAD_BEARERS.values()), ids=list(BAD_BEARERS))
+def test_transfer_without_a_valid_bearer_is_refused(target, bearer):
+    """A transfer without a bearer, or with one the target never issued, is a 4xx; nothing moves."""
+    chat_id = target.open_chat()
+    exchange = target.transfer(chat_id, TransferBody(agent="receiving"), bearer=bearer)
+    check(
+        is_client_error(exchange.status),
+        "bearer-required",
+        "a 4xx status",
+        f"{exchange.status}",
+        exchange,
+    )
+    unchanged, how = target.still_with_first_agent(chat_id)
+    check(unchanged, "bearer-required", "nothing changes", how, exchange)
+
+
+@pytest.mark.parametrize("bearer", list(BAD_BEARERS.values()), ids=list(BAD_BEARERS))
+def test_skills_list_without_a_valid_bearer_is_refused(target, bearer):
+    """Retrieve Available Skills without a valid bearer is a 4xx."""
+    chat_id = target.open_chat()
+    headers = target.api.headers(accept="json", bearer=bearer)
+    url = f"{target.api.agent_chat_url(target.transferring, chat_id)}/transfer?v=1&NC=true"
+    exchange = target.api.client.send(
+        "GET", url, title="retrieve available skills without a valid bearer", headers=headers
+    )
+    check(
+        is_client_error(exchange.status),
+        "bearer-required",
+        "a 4xx status",
+        f"{exchange.status}",
+        exchange,
+    )

@@ -1,0 +1,32 @@
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from strategies import TransferBody, texts, transfer_bodies
+from transfer_conformance.verdict import check
+
+pytestmark = pytest.mark.rule("text-optional")
+
+WITH_TEXT = transfer_bodies(
+    agents=st.sampled_from([None, "receiving", "unknown"]),
+    skills=st.sampled_from([None, "available", "unavailable"]),
+    text=texts(),
+)
+
+
+@given(body=WITH_TEXT, encoding=st.sampled_from(["json", "xml"]))
+@example(body=TransferBody(agent="receiving", text="please help"), encoding="json")
+@example(body=TransferBody(skill="available", text="please help"), encoding="xml")
+def test_body_without_text_has_the_same_outcome(target, body, encoding):
+    """Leaving the text out changes nothing about the outcome of a transfer."""
+    with target.example():
+        with_text, exchange = target.try_transfer(body, encoding)
+        without, bare = target.try_transfer(body.without_text(), encoding)
+        check(
+            with_text == without,
+            "text-optional",
+            f"as with the text: {with_text.describe()}",
+            without.describe(),
+            exchange,
+            bare,
+        )

@@ -1,0 +1,35 @@
+import pytest
+
+from strategies import TransferBody
+from transfer_conformance.verdict import check, is_client_error
+
+pytestmark = pytest.mark.rule("transfer-moves-chat")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [TransferBody(agent="receiving"), TransferBody(skill="available")],
+    ids=["to-agent", "to-skill"],
+)
+def test_transferred_chat_leaves_the_first_agent_and_rings_for_the_target(target, body):
+    """After a transfer the first agent cannot transfer the chat again; the target can take it."""
+    chat_id = target.open_chat()
+    first = target.transfer(chat_id, body)
+    if first.status != 200:
+        pytest.fail(f"precondition: the transfer was refused ({first.status})", pytrace=False)
+    again = target.transfer(chat_id, TransferBody(agent="receiving"))
+    check(
+        is_client_error(again.status),
+        "transfer-moves-chat",
+        "the first agent's second transfer is refused (4xx)",
+        f"{again.status}",
+        first,
+        again,
+    )
+    check(
+        target.receiver_takes(chat_id),
+        "transfer-moves-chat",
+        "the receiving agent can take the chat",
+        "it is not ringing for them",
+        first,
+    )

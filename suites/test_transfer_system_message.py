@@ -1,0 +1,24 @@
+import pytest
+
+from strategies import TransferBody
+from transfer_conformance.verdict import check
+
+pytestmark = pytest.mark.rule("transfer-system-message")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [(TransferBody(agent="receiving"), 13), (TransferBody(skill="available"), 15)],
+    ids=["agent-13", "skill-15"],
+)
+@pytest.mark.parametrize("encoding", ["json", "xml"])
+def test_transfer_is_announced_with_its_system_message(target, body, message, encoding):
+    """A transfer to an agent adds system message 13, to a skill 15, and never the other."""
+    outcome, exchange = target.try_transfer(body, encoding)
+    check(
+        outcome.announced == (message,),
+        "transfer-system-message",
+        f"system message {message} once",
+        f"{list(outcome.announced) or 'none'} ({outcome.describe()})",
+        exchange,
+    )

@@ -1,0 +1,290 @@
+"""The documented calls the suite makes, on top of the recording client.
+
+Only the documented HTTP API: the same code runs against the embedded reference, a URL and
+staging. Every call sends `v=1&NC=true` as the documented URLs do.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from transfer_conformance.client import Exchange, RecordingClient
+from transfer_conformance.profile import AgentLogin, TargetProfile
+from transfer_conformance.secrets import REGISTRY
+
+QUERY = "v=1&NC=true"
+MEDIA = {"json": "application/json", "xml": "application/xml"}
+BEARER_PLACEHOLDER = {
+    "transferring": "$LP_BEARER",
+    "receiving": "$LP_BEARER_RECEIVING",
+    "away": "$LP_BEARER_AWAY",
+}
+
+
+class SetupError(Exception):
+    """A set-up call failed: the environment, not the rule under test, is at fault."""
+
+
+@dataclass
+class AgentContext:
+    role: str
+    login: AgentLogin
+    bearer: str
+    session_url: str
+
+    @property
+    def session_id(self) -> str:
+        return self.session_url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def with_query(url: str, query: str = QUERY) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+def json_body(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+class ChatApi:
+    def __init__(self, profile: TargetProfile, client: RecordingClient) -> None:
+        self.profile = profile
+        self.client = client
+
+    # ------------------------------------------------------------------ urls
+    def account_url(self, base: str) -> str:
+        return f"{base}/api/account/{self.profile.account_id}"
+
+    def agent_chat_url(self, agent: AgentContext, chat_id: str) -> str:
+        return f"{agent.session_url}/chat/{chat_id}"
+
+    def visitor_chat_url(self, chat_id: str) -> str:
+        return f"{self.account_url(self.profile.visitor_url)}/chat/{chat_id}"
+
+    def visitor_query(self) -> str:
+        return f"{QUERY}&appKey={self.profile.visitor_app_key}"
+
+    @staticmethod
+    def headers(
+        agent: AgentContext | None = None,
+        accept: str = "json",
+        content_type: str | None = None,
+        bearer: str | None = None,
+    ) -> dict[str, str]:
+        headers = {"Accept": MEDIA.get(accept, accept)}
+        token = bearer if bearer is not None else (agent.bearer if agent else None)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if content_type:
+            headers["Content-Type"] = MEDIA.get(content_type, content_type)
+        return headers
+
+    @staticmethod
+    def expect_status(exchange: Exchange, *statuses: int) -> Exchange:
+        if exchange.status not in statuses:
+            raise SetupError(
+                f"set-up call {exchange.title!r} answered {exchange.status}, expected "
+                f"{' or '.join(map(str, statuses))}: {exchange.summary()} "
+                f"{exchange.response_body[:300]}"
+            )
+        return exchange
+
+    # ------------------------------------------------------------------ agent set-up
+    def login(self, login: AgentLogin) -> str:
+        url = f"{self.account_url(self.profile.login_url)}/login?v=1.3"
+        body = json_body({"username": login.username, "password": login.password})
+        exchange = self.client.send(
+            "POST",
+            url,
+            title=f"log in as the {login.role} agent",
+            setup=True,
+            headers=self.headers(content_type="json"),
+            body=body,
+        )
+        self.expect_status(exchange, 200)
+        try:
+            bearer = str(exchange.json()["bearer"])
+        except (ValueError, KeyError, TypeError):
+            raise SetupError(f"login of the {login.role} agent returned no bearer") from None
+        REGISTRY.register(bearer, BEARER_PLACEHOLDER[login.role])
+        return bearer
+
+    def start_session(self, login: AgentLogin, bearer: str) -> AgentContext:
+        url = with_query(f"{self.account_url(self.profile.base_url)}/agentSession")
+        exchange = self.client.send(
+            "POST",
+            url,
+            title=f"start an agent session for the {login.role} agent",
+            setup=True,
+            headers={**self.headers(content_type="json", bearer=bearer)},
+            body=json_body({"loginData": ""}),
+        )
+        self.expect_status(exchange, 200, 201)
+        try:
+            href = exchange.json()["agentSessionLocation"]["link"]["@href"]
+        except (ValueError, KeyError, TypeError):
+            raise SetupError("start agent session returned no agentSessionLocation link") from None
+        return AgentContext(login.role, login, bearer, href.split("?")[0])
+
+    def set_availability(self, agent: AgentContext, state: str, setup: bool = True) -> Exchange:
+        headers = self.headers(agent, content_type="json")
+        headers["X-HTTP-Method-Override"] = "PUT"
+        return self.client.send(
+            "POST",
+            with_query(f"{agent.session_url}/availability"),
+            title=f"set the {agent.role} agent {state}",
+            headers=headers,
+            setup=setup,
+            body=json_body({"availability": {"chat": state}}),
+        )
+
+    def get_availability(self, agent: AgentContext) -> Exchange:
+        return self.client.send(
+            "GET",
+            with_query(f"{agent.session_url}/availability"),
+            title=f"read the {agent.role} agent's availability",
+            headers=self.headers(agent),
+        )
+
+    def logout(self, agent: AgentContext) -> Exchange:
+        return self.client.send(
+            "POST",
+            f"{self.account_url(self.profile.login_url)}/logout",
+            title=f"log the {agent.role} agent out",
+            headers=self.headers(agent),
+            setup=True,
+        )
+
+    # ------------------------------------------------------------------ chats
+    def request_chat(self, title: str = "the visitor requests a chat") -> str:
+        url = f"{self.account_url(self.profile.visitor_url)}/chat/request?{self.visitor_query()}"
+        exchange = self.client.send(
+            "POST",
+            url,
+            title=title,
+            setup=True,
+            headers=self.headers(content_type="json"),
+            body=json_body({"request": {"skill": self.profile.visitor_skill}}),
+        )
+        self.expect_status(exchange, 200, 201)
+        location = exchange.response_headers.get("location", "")
+        if not location:
+            raise SetupError("chat request answered without a Location header")
+        return location.split("?")[0].rstrip("/").rsplit("/", 1)[-1].removesuffix(".json")
+
+    def ringing_count(self, agent: AgentContext) -> int:
+        exchange = self.client.send(
+            "GET",
+            with_query(f"{agent.session_url}/incomingRequests"),
+            title=f"count chats ringing for the {agent.role} agent",
+            headers=self.headers(agent),
+        )
+        if exchange.status != 200:
+            return 0
+        try:
+            return int(exchange.json()["incomingRequests"]["ringingCount"])
+        except (ValueError, KeyError, TypeError):
+            return 0
+
+    def take_chat(self, agent: AgentContext, setup: bool = True) -> str | None:
+        """Take the next chat ringing for the agent; its chat id, or None if none was taken."""
+        exchange = self.client.send(
+            "POST",
+            with_query(f"{agent.session_url}/incomingRequests"),
+            title=f"the {agent.role} agent takes the next ringing chat",
+            setup=setup,
+            headers=self.headers(agent, content_type="json"),
+            body=b"{}",
+        )
+        if exchange.status not in (200, 201):
+            return None
+        try:
+            href = exchange.json()["chatLocation"]["link"]["@href"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        return href.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+
+    def agent_chat(self, agent: AgentContext, chat_id: str, accept: str = "json") -> Exchange:
+        return self.client.send(
+            "GET",
+            with_query(self.agent_chat_url(agent, chat_id)),
+            title=f"the {agent.role} agent reads the chat ({accept})",
+            headers=self.headers(agent, accept),
+        )
+
+    def agent_events(self, agent: AgentContext, chat_id: str, accept: str = "json") -> Exchange:
+        return self.client.send(
+            "GET",
+            with_query(f"{self.agent_chat_url(agent, chat_id)}/events"),
+            title=f"the {agent.role} agent reads the chat's events ({accept})",
+            headers=self.headers(agent, accept),
+        )
+
+    def send_line(self, agent: AgentContext, chat_id: str, text: str) -> Exchange:
+        return self.client.send(
+            "POST",
+            with_query(f"{self.agent_chat_url(agent, chat_id)}/events"),
+            title=f"the {agent.role} agent sends a line",
+            headers=self.headers(agent, content_type="json"),
+            body=json_body({"event": {"@type": "line", "text": text, "textType": "plain"}}),
+        )
+
+    def visitor_chat(self, chat_id: str, accept: str = "json") -> Exchange:
+        return self.client.send(
+            "GET",
+            f"{self.visitor_chat_url(chat_id)}?{self.visitor_query()}",
+            title=f"the visitor reads the chat ({accept})",
+            headers=self.headers(accept=accept),
+        )
+
+    def visitor_events(self, chat_id: str, accept: str = "json") -> Exchange:
+        return self.client.send(
+            "GET",
+            f"{self.visitor_chat_url(chat_id)}/events?{self.visitor_query()}",
+            title=f"the visitor reads the chat's events ({accept})",
+            headers=self.headers(accept=accept),
+        )
+
+    def visitor_end(self, chat_id: str) -> Exchange:
+        return self.client.send(
+            "POST",
+            f"{self.visitor_chat_url(chat_id)}/events?{self.visitor_query()}",
+            title="the visitor ends the chat",
+            setup=True,
+            headers=self.headers(content_type="json"),
+            body=json_body({"event": {"@type": "state", "state": "ended"}}),
+        )
+
+    # ------------------------------------------------------------------ transfer
+    def available_skills(
+        self, agent: AgentContext, chat_id: str, accept: str = "json", suffix: str = ""
+    ) -> Exchange:
+        url = with_query(f"{self.agent_chat_url(agent, chat_id)}/transfer{suffix}")
+        return self.client.send(
+            "GET",
+            url,
+            title=f"retrieve available skills ({suffix or accept})",
+            headers=self.headers(agent, accept),
+        )
+
+    def transfer(
+        self,
+        agent: AgentContext,
+        chat_id: str,
+        body: bytes,
+        content_type: str,
+        title: str,
+        bearer: str | None = None,
+        accept: str = "json",
+    ) -> Exchange:
+        headers = self.headers(agent, accept, content_type, bearer)
+        if bearer == "":
+            headers.pop("Authorization", None)
+        return self.client.send(
+            "POST",
+            with_query(f"{self.agent_chat_url(agent, chat_id)}/transfer"),
+            title=title,
+            headers=headers,
+            body=body,
+        )

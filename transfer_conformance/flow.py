@@ -1,0 +1,274 @@
+"""The scenarios the rules are checked in: agents on line, fresh chats, and what a transfer did.
+
+A `Harness` logs the profile's agents in once per run, hands each test fresh chats (taken by
+the transferring agent) and ends every chat it created when the test is over, pass or fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from transfer_conformance.api import AgentContext, ChatApi, SetupError
+from transfer_conformance.client import Exchange
+from transfer_conformance.spec import xsd_paths
+from transfer_conformance.xmlcodec import XmlBodyError, xsd_codec
+
+TRANSFER_MESSAGES = (13, 15)
+STRAY_LIMIT = 20
+
+
+def as_list(value: Any) -> list[Any]:
+    """The API collapses one-item lists; this undoes it (None and '' are no items)."""
+    if value is None or value == "":
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def decode(exchange: Exchange, operation_id: str) -> Any:
+    """The response body as JSON-convention data, decoding XML with the XSD."""
+    if exchange.content_type.endswith("xml"):
+        paths = xsd_paths(operation_id, "response", str(exchange.status)) or [None]
+        errors = []
+        for path in paths:
+            try:
+                return xsd_codec().decode(exchange.content, path)
+            except XmlBodyError as exc:
+                errors.append(exc.reason)
+        raise XmlBodyError("; ".join(errors))
+    return exchange.json()
+
+
+def events_of(chat_body: Any) -> list[dict[str, Any]]:
+    """Events of a chat resource body or an events body."""
+    root = chat_body.get("chat", chat_body) if isinstance(chat_body, dict) else {}
+    events = root.get("events", {}) if isinstance(root, dict) else {}
+    return [
+        e
+        for e in as_list(events.get("event") if isinstance(events, dict) else None)
+        if isinstance(e, dict)
+    ]
+
+
+def system_messages(events: list[dict[str, Any]]) -> tuple[int, ...]:
+    found = []
+    for event in events:
+        try:
+            message = int(event.get("systemMessageId"))
+        except (TypeError, ValueError):
+            continue
+        if message in TRANSFER_MESSAGES:
+            found.append(message)
+    return tuple(found)
+
+
+def all_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from all_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from all_strings(item)
+    elif value is not None:
+        yield str(value)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a transfer attempt did, in terms any conformant target shares."""
+
+    status: int | None
+    first_agent_holds: bool
+    receiver_took_it: bool
+    announced: tuple[int, ...]
+    visitor_state: str
+
+    def describe(self) -> str:
+        return (
+            f"status {self.status}, first agent still holds the chat: {self.first_agent_holds}, "
+            f"receiving agent could take it: {self.receiver_took_it}, "
+            f"transfer system messages: {list(self.announced) or 'none'}, "
+            f"visitor state: {self.visitor_state}"
+        )
+
+
+class Harness:
+    def __init__(self, api: ChatApi, ids: Any) -> None:
+        self.api = api
+        self.ids = ids
+        self.profile = api.profile
+        self.agents: dict[str, AgentContext] = {}
+        self.created: list[str] = []
+
+    def decision(self, rule_id: str) -> dict[str, Any]:
+        """What the profile says this target does for a decision (rules.yaml by default)."""
+        return self.profile.decision(rule_id)
+
+    @contextlib.contextmanager
+    def example(self) -> Iterator[None]:
+        """One Hypothesis example: its own request history and its chats ended afterwards."""
+        self.api.client.forget_history()
+        try:
+            yield
+        finally:
+            self.clean_up()
+
+    # ------------------------------------------------------------------ agents
+    def bring_agents_online(self) -> None:
+        for role, login in self.api.profile.agents.items():
+            bearer = self.api.login(login)
+            self.agents[role] = self.api.start_session(login, bearer)
+        for role, agent in self.agents.items():
+            state = "Away" if role == "away" else "Online"
+            self.api.expect_status(self.api.set_availability(agent, state), 200)
+
+    @property
+    def transferring(self) -> AgentContext:
+        return self.agents["transferring"]
+
+    @property
+    def receiving(self) -> AgentContext:
+        return self.agents["receiving"]
+
+    def log_out(self) -> None:
+        for agent in self.agents.values():
+            with contextlib.suppress(Exception):
+                self.api.logout(agent)
+
+    # ------------------------------------------------------------------ chats
+    def ring_new_chat(self) -> str:
+        """A new chat, ringing for the transferring agent (nobody takes it)."""
+        chat_id = self.api.request_chat()
+        self.created.append(chat_id)
+        return chat_id
+
+    def open_chat(self) -> str:
+        """A new chat, requested by a visitor and taken by the transferring agent."""
+        chat_id = self.ring_new_chat()
+        for _ in range(STRAY_LIMIT):
+            taken = self.api.take_chat(self.transferring)
+            if taken is None:
+                raise SetupError(
+                    "the transferring agent could not take the new chat: does only the "
+                    "transferring agent have visitor_skill, and is it Online?"
+                )
+            if taken == chat_id:
+                return chat_id
+            # A chat left ringing by someone else: end it and take again.
+            self.end_chat(taken)
+        raise SetupError("the transferring agent kept being offered other chats")
+
+    def end_chat(self, chat_id: str) -> None:
+        with contextlib.suppress(Exception):
+            self.api.visitor_end(chat_id)
+
+    def clean_up(self) -> None:
+        """End every chat this harness created; safe to call after a failure."""
+        while self.created:
+            self.end_chat(self.created.pop())
+
+    def receiver_takes(self, chat_id: str) -> bool:
+        """Whether the receiving agent can take this chat now (ending strays it is offered)."""
+        for _ in range(STRAY_LIMIT):
+            if self.api.ringing_count(self.receiving) == 0:
+                return False
+            taken = self.api.take_chat(self.receiving, setup=False)
+            if taken is None:
+                return False
+            if taken == chat_id:
+                return True
+            self.end_chat(taken)
+        return False
+
+    def outcome(self, chat_id: str, exchange: Exchange) -> Outcome:
+        """Probe where the chat is after a transfer attempt (this takes it, if it can)."""
+        first = self.api.agent_chat(self.transferring, chat_id)
+        holds = first.status == 200
+        took = self.receiver_takes(chat_id)
+        if took:
+            view = self.api.agent_chat(self.receiving, chat_id)
+        elif holds:
+            view = first
+        else:
+            view = self.api.visitor_chat(chat_id)
+        announced = system_messages(events_of(view.json())) if view.status == 200 else ()
+        visitor = self.api.visitor_chat(chat_id)
+        state = ""
+        if visitor.status == 200:
+            with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+                state = str(visitor.json()["chat"]["info"]["state"])
+        return Outcome(exchange.status, holds, took, announced, state)
+
+    # ------------------------------------------------------------------ transfers
+    def transfer(
+        self,
+        chat_id: str,
+        body: Any,
+        encoding: str = "json",
+        *,
+        agent: AgentContext | None = None,
+        bearer: str | None = None,
+        accept: str = "json",
+    ) -> Exchange:
+        """Send a symbolic TransferBody (strategies) in ``encoding``."""
+        from strategies import render  # strategies import the spec; keep flow import-light
+
+        raw, content_type = render(body, self.ids, encoding)
+        return self.api.transfer(
+            agent or self.transferring,
+            chat_id,
+            raw,
+            content_type,
+            f"transfer ({encoding}): {body.describe()}",
+            bearer=bearer,
+            accept=accept,
+        )
+
+    def transfer_raw(
+        self, chat_id: str, raw: bytes, content_type: str, title: str, accept: str = "json"
+    ) -> Exchange:
+        return self.api.transfer(
+            self.transferring, chat_id, raw, content_type, title, accept=accept
+        )
+
+    def try_transfer(self, body: Any, encoding: str = "json") -> tuple[Outcome, Exchange]:
+        """Open a chat, transfer it with ``body``, and probe the outcome."""
+        chat_id = self.open_chat()
+        exchange = self.transfer(chat_id, body, encoding)
+        return self.outcome(chat_id, exchange), exchange
+
+    def still_with_first_agent(self, chat_id: str) -> tuple[bool, str]:
+        """Whether nothing moved: the first agent holds the chat, unannounced, visitor chatting."""
+        first = self.api.agent_chat(self.transferring, chat_id)
+        if first.status != 200:
+            return False, f"the transferring agent can no longer read the chat ({first.status})"
+        announced = system_messages(events_of(first.json()))
+        if announced:
+            return False, f"the chat announces a transfer (system messages {list(announced)})"
+        if self.api.ringing_count(self.receiving) and self.receiver_takes(chat_id):
+            return False, "the receiving agent could take the chat"
+        visitor = self.api.visitor_chat(chat_id)
+        state = (
+            visitor.json().get("chat", {}).get("info", {}).get("state")
+            if visitor.status == 200
+            else None
+        )
+        if state != "chatting":
+            return False, f"the visitor's chat is {state!r}, not chatting"
+        return True, "the chat stays with the transferring agent, unannounced, visitor chatting"
+
+    def visitor_strings(self, chat_id: str) -> list[str]:
+        """Every string the visitor can read about the chat, in both formats."""
+        found: list[str] = []
+        for accept in ("json", "xml"):
+            chat = self.api.visitor_chat(chat_id, accept)
+            events = self.api.visitor_events(chat_id, accept)
+            for exchange, operation in ((chat, "getVisitorChat"), (events, "getVisitorChatEvents")):
+                found.append(exchange.content.decode("utf-8", "replace"))
+                if exchange.status == 200:
+                    with contextlib.suppress(Exception):
+                        found.extend(all_strings(decode(exchange, operation)))
+        return found

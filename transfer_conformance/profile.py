@@ -1,0 +1,162 @@
+"""Target profiles (targets/*.toml): where a target is, who logs in, which ids to use, and
+what it answers where the docs are silent."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from transfer_conformance.catalogue import rules
+from transfer_conformance.paths import TARGETS
+from transfer_conformance.secrets import REGISTRY
+
+ROLES = ("transferring", "receiving", "away")
+SKILL_KEYS = ("available", "unavailable", "unknown", "unknown_agent")
+
+
+class ConfigError(Exception):
+    """A profile or option that cannot work; the run stops with exit code 2."""
+
+
+@dataclass(frozen=True)
+class AgentLogin:
+    role: str
+    username: str
+    password: str
+    id: str
+
+
+@dataclass
+class TargetProfile:
+    name: str
+    source: str
+    embedded: bool
+    base_url: str
+    login_url: str
+    visitor_url: str
+    account_id: str
+    visitor_app_key: str
+    visitor_skill: str
+    agents: dict[str, AgentLogin]
+    skills: dict[str, str]
+    request_timeout_s: float = 10.0
+    requests_per_second: float = 0
+    decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def decision(self, rule_id: str) -> dict[str, Any]:
+        """What this target is expected to do for a decision: rules.yaml, then the profile."""
+        rule = rules()[rule_id]
+        if rule.kind != "decision":
+            raise KeyError(f"{rule_id} is not a decision; MUST rules never read a profile")
+        return {**rule.expect, **self.decisions.get(rule_id, {})}
+
+    def with_url(self, url: str) -> TargetProfile:
+        """The profile with every base URL (agent, login, visitor) replaced by ``url``."""
+        url = check_url(url, "--target-url")
+        self.base_url = self.login_url = self.visitor_url = url
+        self.embedded = False
+        return self
+
+
+def check_url(url: str, where: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{where}: {url!r} is not an http(s) URL")
+    return url.rstrip("/")
+
+
+def profile_path(target: str) -> Path:
+    path = Path(target) if target.endswith(".toml") or "/" in target else TARGETS / f"{target}.toml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in TARGETS.glob("*.toml")))
+        raise ConfigError(f"no target profile {target!r} (known: {known}; or give a .toml path)")
+    return path
+
+
+def _secret(table: dict[str, Any], key: str, where: str, allow_inline: bool) -> str:
+    env_name = table.get(f"{key}_env")
+    if env_name:
+        value = os.environ.get(env_name, "")
+        if not value:
+            raise ConfigError(f"{where}: environment variable {env_name} ({key}) is not set")
+        return value
+    if key in table:
+        if not allow_inline:
+            raise ConfigError(
+                f'{where}: {key} must come from an environment variable ({key}_env = "NAME"), '
+                "not from the file"
+            )
+        return str(table[key])
+    raise ConfigError(f"{where}: {key}_env is missing")
+
+
+def load_profile(target: str) -> TargetProfile:
+    path = profile_path(target)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+    embedded = bool(data.get("embedded", False))
+    # Only the embedded simulator's own profile may keep secrets in the file.
+    inline = embedded
+    where = path.name
+    try:
+        agents = {}
+        for role in ROLES:
+            table = data.get("agents", {}).get(role)
+            if table is None:
+                if role == "away":
+                    continue
+                raise ConfigError(f"{where}: [agents.{role}] is missing")
+            agents[role] = AgentLogin(
+                role=role,
+                username=str(table["username"]),
+                password=_secret(table, "password", f"{where} [agents.{role}]", inline),
+                id=str(table["id"]),
+            )
+        skills = {key: str(value) for key, value in data.get("skills", {}).items()}
+        missing = [key for key in SKILL_KEYS if key not in skills]
+        if missing:
+            raise ConfigError(f"{where}: [skills] lacks {', '.join(missing)}")
+        base_url = "" if embedded else check_url(str(data.get("base_url", "")), f"{where} base_url")
+        decisions = data.get("decisions", {})
+        unknown = [
+            key for key in decisions if key not in rules() or rules()[key].kind != "decision"
+        ]
+        if unknown:
+            raise ConfigError(f"{where}: [decisions] names no decision rule: {', '.join(unknown)}")
+        profile = TargetProfile(
+            name=str(data.get("name", path.stem)),
+            source=str(path),
+            embedded=embedded,
+            base_url=base_url,
+            login_url=check_url(data["login_url"], f"{where} login_url")
+            if data.get("login_url")
+            else base_url,
+            visitor_url=check_url(data["visitor_url"], f"{where} visitor_url")
+            if data.get("visitor_url")
+            else base_url,
+            account_id=str(data["account_id"]),
+            visitor_app_key=_secret(data, "visitor_app_key", where, inline),
+            visitor_skill=str(data["visitor_skill"]),
+            agents=agents,
+            skills=skills,
+            request_timeout_s=float(data.get("request_timeout_s", 10)),
+            requests_per_second=float(data.get("requests_per_second", 0)),
+            decisions=decisions,
+        )
+    except KeyError as exc:
+        raise ConfigError(f"{where}: required key {exc.args[0]!r} is missing") from None
+    register_secrets(profile)
+    return profile
+
+
+def register_secrets(profile: TargetProfile) -> None:
+    REGISTRY.register(profile.visitor_app_key, "$LP_APP_KEY")
+    for login in profile.agents.values():
+        REGISTRY.register(login.password, f"$LP_PASSWORD_{login.role.upper()}")

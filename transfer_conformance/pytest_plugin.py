@@ -1,0 +1,348 @@
+"""The pytest side of the suite: target set-up, rule metadata, recording and the run summary.
+
+suites/conftest.py loads this module. It decides the target in one place (`--target`,
+`--target-url`), turns each test's rule marker into Allure labels and links, records every
+request of the last example as an Allure step with request, response and curl, and writes a
+JSON summary that the CLI turns into the per-rule table and the exit code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import allure
+import pytest
+from allure_commons.types import AttachmentType
+from hypothesis import HealthCheck, settings
+
+from strategies import Ids
+from transfer_conformance import __version__
+from transfer_conformance.api import ChatApi, SetupError
+from transfer_conformance.catalogue import Rule, rules
+from transfer_conformance.client import Exchange, RecordingClient, TargetUnreachable
+from transfer_conformance.flow import Harness
+from transfer_conformance.profile import ConfigError, TargetProfile, load_profile
+from transfer_conformance.secrets import REGISTRY
+
+__all__ = [
+    "one_test_scope",
+    "pytest_addoption",
+    "pytest_collection_modifyitems",
+    "pytest_configure",
+    "pytest_runtest_call",
+    "pytest_runtest_makereport",
+    "pytest_sessionfinish",
+    "target",
+]
+
+EPIC = "Transfer a Chat conformance"
+SEVERITY = {"MUST": "critical", "SHOULD": "normal", "MAY": "minor"}
+EXIT_BROKEN = 3
+
+_COMMON = {
+    "deadline": None,
+    "database": None,
+    "print_blob": False,
+    "suppress_health_check": [
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+}
+# Example budgets per run profile. ci is derandomized: the gating run is repeatable.
+settings.register_profile("dev", max_examples=5, **_COMMON)
+settings.register_profile("ci", max_examples=8, derandomize=True, **_COMMON)
+settings.register_profile("nightly", max_examples=60, **_COMMON)
+RUN_PROFILES = ("dev", "ci", "nightly")
+# Schemathesis cases per operation and mode, by run profile.
+CONTRACT_EXAMPLES = {"dev": 6, "ci": 8, "nightly": 50}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("transfer-conformance")
+    group.addoption("--target", default="reference", help="profile name or .toml path")
+    group.addoption("--target-url", default=None, help="override every base URL of the profile")
+    group.addoption("--suite-profile", default="ci", choices=RUN_PROFILES)
+    group.addoption("--strict-rules", action="store_true", help="SHOULD rules fail the run too")
+    group.addoption("--rule", action="append", default=[], help="run only this rule (repeatable)")
+    group.addoption("--run-summary", default=None, help="write the JSON run summary here")
+    group.addoption(
+        "--fault", action="append", default=[], help="embedded reference: start it with this fault"
+    )
+
+
+@dataclass
+class RunState:
+    profile: TargetProfile | None = None
+    run_profile: str = "ci"
+    strict: bool = False
+    embedded: Any = None
+    harness: Harness | None = None
+    setup_error: str = ""
+    results: list[dict[str, Any]] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+
+
+RUN = pytest.StashKey[RunState]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "rule(id): the rule of specs/rules.yaml a test checks")
+    state = RunState(
+        run_profile=config.getoption("--suite-profile"),
+        strict=config.getoption("--strict-rules"),
+    )
+    config.stash[RUN] = state
+    settings.load_profile(state.run_profile)
+    try:
+        profile = load_profile(config.getoption("--target"))
+        if config.getoption("--target-url"):
+            profile.with_url(config.getoption("--target-url"))
+    except ConfigError as error:
+        raise pytest.UsageError(str(error)) from None
+    state.profile = profile
+
+
+def rule_of(item: pytest.Item) -> Rule | None:
+    marker = item.get_closest_marker("rule")
+    return rules().get(marker.args[0]) if marker else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("--rule"))
+    kept, dropped = [], []
+    for item in items:
+        rule = rule_of(item)
+        if wanted and (rule is None or rule.id not in wanted):
+            dropped.append(item)
+            continue
+        kept.append(item)
+        if rule is None:
+            continue
+        item.add_marker(pytest.mark.allure_label(EPIC, label_type="epic"))
+        item.add_marker(pytest.mark.allure_label(rule.feature, label_type="feature"))
+        item.add_marker(pytest.mark.allure_label(rule.title, label_type="story"))
+        item.add_marker(pytest.mark.allure_label(SEVERITY[rule.level], label_type="severity"))
+        item.add_marker(pytest.mark.allure_label(rule.id, label_type="rule"))
+        item.add_marker(pytest.mark.allure_label(rule.level, label_type="level"))
+        item.add_marker(pytest.mark.allure_label(rule.kind, label_type="tag"))
+        item.add_marker(
+            pytest.mark.allure_link(
+                rule.doc_url, link_type="link", name=f"docs: {rule.doc_section}"
+            )
+        )
+        item.add_marker(pytest.mark.allure_description(describe(item, rule)))
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def describe(item: pytest.Item, rule: Rule) -> str:
+    """The Allure description: the docstring (dedented), the rule and its level."""
+    doc = inspect.getdoc(getattr(item, "function", None)) or ""
+    parts = [doc, "", f"Rule `{rule.id}` ({rule.level}, {rule.kind}): {rule.behaviour}"]
+    if rule.reason:
+        parts.append(f"Why we decided so: {rule.reason}")
+    parts.append(f"Docs: {rule.doc_url} ({rule.doc_section})")
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------- the target
+def _start_harness(config: pytest.Config) -> Harness:
+    state = config.stash[RUN]
+    profile = state.profile
+    assert profile is not None
+    if profile.embedded and not profile.base_url:
+        from reference_target.server import EmbeddedReference  # only for the embedded target
+
+        state.embedded = EmbeddedReference(tuple(config.getoption("--fault")))
+        url = state.embedded.start()
+        profile.base_url = profile.login_url = profile.visitor_url = url
+    client = RecordingClient(profile.request_timeout_s, profile.requests_per_second)
+    harness = Harness(ChatApi(profile, client), Ids.from_profile(profile))
+    harness.bring_agents_online()
+    return harness
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Harness:
+    """The target, logged in and on line; a failure here ends the run as broken (exit 3)."""
+    state = request.config.stash[RUN]
+    if state.harness is None:
+        if state.setup_error:
+            pytest.exit(state.setup_error, returncode=EXIT_BROKEN)
+        profile = state.profile
+        assert profile is not None
+        where = f"target {profile.name} at {profile.base_url or '(embedded)'}"
+        try:
+            state.harness = _start_harness(request.config)
+        except TargetUnreachable as error:
+            state.setup_error = f"{where} is unreachable: {error}"
+        except (SetupError, RuntimeError) as error:
+            state.setup_error = f"{where}: set-up failed: {REGISTRY.mask(str(error))}"
+        if state.setup_error:
+            pytest.exit(state.setup_error, returncode=EXIT_BROKEN)
+    assert state.harness is not None
+    return state.harness
+
+
+@pytest.fixture(autouse=True)
+def one_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fresh request history per test; every chat the test opened ends, pass or fail."""
+    if "target" not in request.fixturenames:
+        yield
+        return
+    harness: Harness = request.getfixturevalue("target")
+    harness.api.client.forget_history()
+    try:
+        yield
+    finally:
+        harness.clean_up()
+
+
+def _attachment_type(content_type: str, body: str) -> Any:
+    if "json" in content_type:
+        return AttachmentType.JSON
+    if "xml" in content_type:
+        return AttachmentType.XML
+    return AttachmentType.TEXT
+
+
+def attach_exchange(exchange: Exchange) -> None:
+    path = exchange.url.split("/api/account/", 1)[-1]
+    status = exchange.status if exchange.status is not None else "no answer"
+    with allure.step(f"{exchange.title}: {exchange.method} …/{path} → {status}"):
+        if exchange.request_body:
+            request_type = exchange.request_headers.get("Content-Type", "")
+            allure.attach(
+                exchange.request_body,
+                name="request body (as sent)",
+                attachment_type=_attachment_type(request_type, exchange.request_body),
+            )
+        allure.attach(
+            exchange.response_body or exchange.error or "(empty)",
+            name=f"response {status} (as received)",
+            attachment_type=_attachment_type(exchange.content_type, exchange.response_body),
+        )
+        allure.attach(exchange.curl, name="curl", attachment_type=AttachmentType.TEXT)
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    yield
+    # Attach the requests of the last example only (the minimal failing one, on failure).
+    state = item.config.stash[RUN]
+    if state.harness is not None and "target" in getattr(item, "fixturenames", ()):
+        for exchange in state.harness.api.client.history[-40:]:
+            attach_exchange(exchange)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    state = item.config.stash[RUN]
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        rule = rule_of(item)
+        status = "passed" if report.passed else "skipped" if report.skipped else "failed"
+        message = ""
+        example = ""
+        if call.excinfo is not None and not report.skipped:
+            error = call.excinfo.value
+            violations = _violations(error)
+            status = "failed" if violations else "broken"
+            message = REGISTRY.mask(
+                "\n\n".join(str(v) for v in violations) or f"{type(error).__name__}: {error}"
+            )
+            example = REGISTRY.mask("\n".join(getattr(error, "__notes__", [])))
+            if example:
+                allure.attach(
+                    example, name="minimal failing example", attachment_type=AttachmentType.TEXT
+                )
+        history = state.harness.api.client.history[-6:] if state.harness else []
+        state.results.append(
+            {
+                "nodeid": item.nodeid,
+                "rule": rule.id if rule else None,
+                "level": rule.level if rule else None,
+                "kind": rule.kind if rule else None,
+                "check": rule.check if rule else None,
+                "outcome": status,
+                "message": message,
+                "example": example,
+                "duration_s": round(report.duration, 3),
+                "exchanges": [e.as_dict() for e in history] if status == "failed" else [],
+                "finished": time.time(),
+            }
+        )
+
+
+def _violations(error: BaseException) -> list[BaseException]:
+    """Rule violations inside an error (Hypothesis may group several failures)."""
+    if isinstance(error, AssertionError):
+        return [error]
+    if isinstance(error, BaseExceptionGroup):
+        found: list[BaseException] = []
+        for inner in error.exceptions:
+            found.extend(_violations(inner))
+        return found
+    return []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash[RUN]
+    profile = state.profile
+    if state.harness is not None:
+        with contextlib.suppress(Exception):
+            state.harness.clean_up()
+            state.harness.log_out()
+    if state.embedded is not None:
+        state.embedded.stop()
+    summary = {
+        "suite_version": __version__,
+        "target": {
+            "name": profile.name if profile else "",
+            "url": (profile.base_url or "(embedded)") if profile else "",
+            "profile_file": profile.source if profile else "",
+        },
+        "run_profile": state.run_profile,
+        "seed": _seed(session.config),
+        "strict": state.strict,
+        "faults": session.config.getoption("--fault"),
+        "started": state.started,
+        "finished": time.time(),
+        "setup_error": state.setup_error,
+        "results": state.results,
+    }
+    path = session.config.getoption("--run-summary")
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(REGISTRY.mask(json.dumps(summary, indent=1)), encoding="utf-8")
+    alluredir = getattr(session.config.option, "allure_report_dir", None)
+    if alluredir and profile:
+        Path(alluredir).mkdir(parents=True, exist_ok=True)
+        lines = [
+            f"target={profile.name}",
+            f"target.url={profile.base_url or '(embedded)'}",
+            f"run.profile={state.run_profile}",
+            f"seed={summary['seed']}",
+            f"strict={state.strict}",
+            f"suite.version={__version__}",
+        ]
+        (Path(alluredir) / "environment.properties").write_text(
+            REGISTRY.mask("\n".join(lines)) + "\n", encoding="utf-8"
+        )
+
+
+def _seed(config: pytest.Config) -> str:
+    if config.stash[RUN].run_profile == "ci":
+        return "derandomized"
+    return str(getattr(config.option, "hypothesis_seed", None) or "random")
