@@ -104,8 +104,16 @@ class Harness:
         self.created: list[str] = []
 
     def decision(self, rule_id: str) -> dict[str, Any]:
-        """What the profile says this target does for a decision (rules.yaml by default)."""
-        return self.profile.decision(rule_id)
+        """What the profile says this target does for a decision (rules.yaml by default).
+
+        A profile entry `skip = "why"` skips the decision's checks on that target.
+        """
+        expected = self.profile.decision(rule_id)
+        if expected.get("skip"):
+            import pytest  # only reached from inside a test
+
+            pytest.skip(f"{self.profile.name} profile: {expected['skip']}")
+        return expected
 
     @contextlib.contextmanager
     def example(self) -> Iterator[None]:

@@ -125,6 +125,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             dropped.append(item)
             continue
         kept.append(item)
+        item.add_marker(pytest.mark.allure_label(item.nodeid, label_type="nodeid"))
         if rule is None:
             continue
         item.add_marker(pytest.mark.allure_label(EPIC, label_type="epic"))

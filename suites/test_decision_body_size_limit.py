@@ -1,0 +1,43 @@
+import json
+
+import pytest
+
+from transfer_conformance.verdict import check
+
+pytestmark = pytest.mark.rule("decision-body-size-limit")
+
+
+def padded_body(target, size):
+    """A valid transfer body padded with JSON whitespace to exactly ``size`` bytes."""
+    core = json.dumps({"transfer": {"agent": {"id": int(target.ids.agents["receiving"])}}}).encode()
+    return core[:-1] + b" " * (size - len(core)) + b"}"
+
+
+def test_body_over_the_limit_answers_the_decided_status(target):
+    """A body one byte over the limit answers 413; one at the limit is read as usual."""
+    expected = target.decision("decision-body-size-limit")
+    limit = expected["max_bytes"]
+    chat_id = target.open_chat()
+    over = target.transfer_raw(
+        chat_id,
+        padded_body(target, limit + 1),
+        "application/json",
+        f"transfer of {limit + 1} bytes",
+    )
+    check(
+        over.status == expected["status"],
+        "decision-body-size-limit",
+        f"{expected['status']}",
+        f"{over.status}",
+        over,
+    )
+    at_limit = target.transfer_raw(
+        chat_id, padded_body(target, limit), "application/json", f"transfer of {limit} bytes"
+    )
+    check(
+        at_limit.status == 200,
+        "decision-body-size-limit",
+        "200 at the limit",
+        f"{at_limit.status}",
+        at_limit,
+    )

@@ -1,0 +1,29 @@
+import pytest
+
+from strategies import TransferBody
+from transfer_conformance.verdict import check
+
+pytestmark = pytest.mark.rule("decision-first-agent-after-transfer")
+
+
+def test_first_agent_calls_on_a_transferred_chat_answer_the_decided_status(target):
+    """After a transfer the first agent's read, line and transfer on the chat answer 404."""
+    status = target.decision("decision-first-agent-after-transfer")["status"]
+    chat_id = target.open_chat()
+    moved = target.transfer(chat_id, TransferBody(agent="receiving"))
+    if moved.status != 200:
+        pytest.fail(f"precondition: the transfer was refused ({moved.status})", pytrace=False)
+    api, first = target.api, target.transferring
+    for exchange in (
+        api.agent_chat(first, chat_id),
+        api.send_line(first, chat_id, "still here?"),
+        target.transfer(chat_id, TransferBody(skill="available")),
+    ):
+        check(
+            exchange.status == status,
+            "decision-first-agent-after-transfer",
+            f"{status} for {exchange.title}",
+            f"{exchange.status}",
+            moved,
+            exchange,
+        )

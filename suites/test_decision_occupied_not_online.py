@@ -1,0 +1,41 @@
+import pytest
+
+from strategies import TransferBody
+from transfer_conformance.flow import as_list, decode
+from transfer_conformance.verdict import check
+
+pytestmark = pytest.mark.rule("decision-occupied-not-online")
+
+
+def test_occupied_agent_does_not_make_a_skill_available_but_takes_agent_transfers(target):
+    """A skill whose only agent is Occupied is not listed; that agent still takes a transfer by id."""
+    target.decision("decision-occupied-not-online")
+    receiving = target.receiving
+    target.api.expect_status(target.api.set_availability(receiving, "Occupied"), 200)
+    try:
+        chat_id = target.open_chat()
+        listed = target.api.available_skills(target.transferring, chat_id)
+        ids = {
+            str(s.get("id"))
+            for s in as_list(
+                (decode(listed, "getAvailableSkills").get("transfer") or {}).get("skill")
+            )
+        }
+        skill = target.profile.skills["available"]
+        check(
+            skill not in ids,
+            "decision-occupied-not-online",
+            f"skill {skill} not listed while its agent is Occupied",
+            f"listed: {sorted(ids)}",
+            listed,
+        )
+        moved = target.transfer(chat_id, TransferBody(agent="receiving"))
+        check(
+            moved.status == 200,
+            "decision-occupied-not-online",
+            "200 for a transfer to the Occupied agent by id",
+            f"{moved.status}",
+            moved,
+        )
+    finally:
+        target.api.set_availability(receiving, "Online")

@@ -1,0 +1,35 @@
+import pytest
+
+from strategies import TransferBody
+from transfer_conformance.verdict import check
+
+pytestmark = pytest.mark.rule("decision-status-ended-chat")
+
+
+def test_ended_chat_answers_the_decided_status(target):
+    """A transfer of a chat the visitor ended answers 409 and the chat stays ended."""
+    status = target.decision("decision-status-ended-chat")["status"]
+    chat_id = target.open_chat()
+    target.api.expect_status(target.api.visitor_end(chat_id), 200, 201)
+    exchange = target.transfer(chat_id, TransferBody(agent="receiving"))
+    check(
+        exchange.status == status,
+        "decision-status-ended-chat",
+        f"{status}",
+        f"{exchange.status}",
+        exchange,
+    )
+    visitor = target.api.visitor_chat(chat_id)
+    state = (
+        visitor.json().get("chat", {}).get("info", {}).get("state")
+        if visitor.status == 200
+        else None
+    )
+    check(
+        state in (None, "ended"),
+        "decision-status-ended-chat",
+        "the chat stays ended",
+        f"{state}",
+        exchange,
+        visitor,
+    )

@@ -1,0 +1,21 @@
+import pytest
+
+from strategies import TransferBody
+from transfer_conformance.verdict import check
+
+pytestmark = pytest.mark.rule("decision-status-neither")
+
+
+@pytest.mark.parametrize("encoding", ["json", "xml"])
+def test_body_naming_neither_answers_the_decided_status(target, encoding):
+    """A body naming neither agent nor skill answers 400 (or the profile's status)."""
+    status = target.decision("decision-status-neither")["status"]
+    chat_id = target.open_chat()
+    exchange = target.transfer(chat_id, TransferBody(text="nobody named"), encoding)
+    check(
+        exchange.status == status,
+        "decision-status-neither",
+        f"{status}",
+        f"{exchange.status}",
+        exchange,
+    )

@@ -1,0 +1,53 @@
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from strategies import TransferBody, texts
+from transfer_conformance.verdict import check
+
+pytestmark = pytest.mark.rule("decision-text-characters")
+
+
+@given(text=texts(), encoding=st.sampled_from(["json", "xml"]))
+def test_any_text_xml_can_carry_is_accepted(target, text, encoding):
+    """Letters of any script, XML-special characters, emoji and whitespace are accepted."""
+    target.decision("decision-text-characters")
+    with target.example():
+        chat_id = target.open_chat()
+        exchange = target.transfer(chat_id, TransferBody(agent="receiving", text=text), encoding)
+        check(
+            exchange.status == 200,
+            "decision-text-characters",
+            "200",
+            f"{exchange.status}",
+            exchange,
+        )
+
+
+@pytest.mark.parametrize(
+    "character", ["\u0000", "\u0007", "\u001b", "\ufffe"], ids=["nul", "bell", "escape", "fffe"]
+)
+def test_character_xml_cannot_carry_is_refused(target, character):
+    """A control character XML 1.0 cannot carry answers 400 in JSON too."""
+    status = target.decision("decision-text-characters")["status"]
+    chat_id = target.open_chat()
+    raw = json.dumps(
+        {
+            "transfer": {
+                "agent": {"id": int(target.ids.agents["receiving"])},
+                "text": f"a{character}b",
+            }
+        }
+    ).encode()
+    exchange = target.transfer_raw(
+        chat_id, raw, "application/json", f"transfer with U+{ord(character):04X}"
+    )
+    check(
+        exchange.status == status,
+        "decision-text-characters",
+        f"{status}",
+        f"{exchange.status}",
+        exchange,
+    )

@@ -1,0 +1,296 @@
+"""`transfer-conformance`: run the suite, serve the reference target, list faults, reports, bench.
+
+Exit codes of `run`: 0 conformant, 1 a rule violated (even if some results are also broken),
+2 usage or configuration error, 3 the target unreachable or set-up broken (or results broken
+with no violation: nothing proves conformance then).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from transfer_conformance.catalogue import rules
+from transfer_conformance.paths import REPORTS, ROOT, SUITES
+from transfer_conformance.profile import ConfigError, load_profile
+
+EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
+RESULTS = REPORTS / "allure-results"
+SUMMARY = REPORTS / "last-run.json"
+PREVIOUS = REPORTS / "previous-run.json"
+
+
+class UsageError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------- run
+def pytest_arguments(args: argparse.Namespace, results: Path, summary: Path) -> list[str]:
+    arguments = [
+        str(SUITES),
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(ROOT),
+        "-o",
+        "console_output_style=progress",
+        "--tb=line",
+        "-q",
+        "--alluredir",
+        str(results),
+        "--clean-alluredir",
+        "--target",
+        args.target,
+        "--suite-profile",
+        args.profile,
+        "--run-summary",
+        str(summary),
+    ]
+    if args.target_url:
+        arguments += ["--target-url", args.target_url]
+    if args.strict:
+        arguments.append("--strict-rules")
+    for rule_id in args.rule:
+        arguments += ["--rule", rule_id]
+    for fault in args.fault:
+        arguments += ["--fault", fault]
+    if args.seed is not None:
+        arguments += [f"--hypothesis-seed={args.seed}"]
+    if args.workers > 1:
+        arguments += ["-n", str(args.workers)]
+    return arguments
+
+
+def validate_run(args: argparse.Namespace) -> None:
+    unknown = [rule_id for rule_id in args.rule if rule_id not in rules()]
+    if unknown:
+        raise UsageError(f"unknown rule {', '.join(unknown)}; see specs/rules.yaml")
+    profile = load_profile(args.target)
+    if args.fault:
+        if not profile.embedded or args.target_url:
+            raise UsageError("--fault applies to the embedded reference target only")
+        from reference_target.faults import UnknownFaultError, parse_faults
+
+        try:
+            parse_faults(args.fault)
+        except UnknownFaultError as error:
+            raise UsageError(str(error)) from None
+
+
+def rule_table(summary: dict[str, Any], strict: bool) -> tuple[list[str], bool, bool]:
+    """The per-rule table, whether a rule that counts was violated, and whether any broke.
+
+    Failures listed in known-issues.toml show as known and do not count as violations.
+    """
+    from transfer_conformance.known_issues import load_known_issues
+
+    known = load_known_issues()
+    target = summary["target"]["name"]
+    by_rule: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    tickets: dict[str, str] = {}
+    for result in summary["results"]:
+        outcome = result["outcome"]
+        issue = known.find(result, target) if outcome in ("failed", "broken") else None
+        if issue is not None:
+            outcome = "known"
+            tickets[result["rule"] or "(no rule)"] = issue.ticket or "muted"
+        by_rule[result["rule"] or "(no rule)"][outcome] += 1
+    lines = [f"{'rule':44} {'level':6} {'pass':>4} {'fail':>4} {'brkn':>4}  verdict"]
+    violated = broken = False
+    catalogue = rules()
+    for rule_id in sorted(
+        by_rule, key=lambda r: list(catalogue).index(r) if r in catalogue else 999
+    ):
+        counts = by_rule[rule_id]
+        rule = catalogue.get(rule_id)
+        level = rule.level if rule else "-"
+        counts_toward = rule is not None and (rule.gating or strict)
+        if counts["failed"]:
+            verdict = (
+                "VIOLATED" if counts_toward else f"violated ({level}, reported; --strict fails)"
+            )
+            violated = violated or counts_toward
+        elif counts["known"] and not counts["broken"]:
+            verdict = f"known issue {tickets[rule_id]}"
+        elif counts["broken"]:
+            verdict = "BROKEN (environment or set-up)"
+            broken = True
+        elif counts["passed"]:
+            verdict = "ok"
+        else:
+            verdict = "skipped"
+        lines.append(
+            f"{rule_id:44} {level:6} {counts['passed']:>4} {counts['failed']:>4} "
+            f"{counts['broken']:>4}  {verdict}"
+        )
+        if counts["failed"] and rule is not None:
+            lines.append(f"{'':44} -> {rule.behaviour}")
+    return lines, violated, broken
+
+
+def command_run(args: argparse.Namespace) -> int:
+    import pytest
+
+    from transfer_conformance.report import generate_report, redact_tree
+
+    validate_run(args)
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    if SUMMARY.exists():
+        shutil.copyfile(SUMMARY, PREVIOUS)
+    SUMMARY.unlink(missing_ok=True)
+    code = pytest.main(pytest_arguments(args, RESULTS, SUMMARY))
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return EXIT_USAGE
+    if not SUMMARY.exists():
+        print("error: the run ended before writing its summary", file=sys.stderr)
+        return EXIT_BROKEN
+    summary = json.loads(SUMMARY.read_text(encoding="utf-8"))
+    redact_tree(RESULTS)
+    print()
+    if summary["setup_error"]:
+        print(f"BROKEN: {summary['setup_error']}")
+        return EXIT_BROKEN
+    lines, violated, broken = rule_table(summary, args.strict)
+    print("\n".join(lines))
+    target = summary["target"]
+    print(
+        f"\ntarget {target['name']} ({target['url']}), profile {args.profile}, "
+        f"seed {summary['seed']}{', strict' if args.strict else ''}"
+    )
+    if not args.no_report:
+        report = generate_report(RESULTS, summary)
+        print(f"report: {report}")
+    if violated:
+        return EXIT_VIOLATION
+    if broken or code == EXIT_BROKEN:
+        return EXIT_BROKEN
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- other commands
+def command_serve(args: argparse.Namespace) -> int:
+    from reference_target.faults import UnknownFaultError, parse_faults
+    from reference_target.server import serve
+
+    try:
+        faults = parse_faults(args.fault)
+    except UnknownFaultError as error:
+        raise UsageError(str(error)) from None
+    try:
+        serve(args.host, args.port, faults)
+    except OSError as error:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
+def command_faults(args: argparse.Namespace) -> int:
+    from reference_target.faults import FAULTS
+
+    for fault in FAULTS:
+        print(f"{fault.name}\t{fault.rule}\t{fault.description}")
+    return EXIT_OK
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from transfer_conformance.report import generate_report, open_report
+
+    if args.action == "generate":
+        summary = json.loads(SUMMARY.read_text(encoding="utf-8")) if SUMMARY.exists() else {}
+        print(generate_report(RESULTS, summary, single_file=args.single_file))
+        return EXIT_OK
+    return open_report(args.action)
+
+
+def command_file_regression(args: argparse.Namespace) -> int:
+    from transfer_conformance.regression import regression_bodies
+
+    bodies = regression_bodies(SUMMARY, PREVIOUS, args.test)
+    if not bodies:
+        print("no failure to file: the last run has no violation outside the known issues")
+        return EXIT_OK
+    print("\n\n---\n\n".join(bodies))
+    return EXIT_OK
+
+
+def command_bench(args: argparse.Namespace) -> int:
+    from transfer_conformance.bench import run_bench
+
+    return run_bench(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="transfer-conformance", description=__doc__.split("\n")[0])
+    commands = main.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the conformance suite against a target")
+    run.add_argument(
+        "--target", default="reference", help="profile name in targets/ or a .toml path"
+    )
+    run.add_argument("--target-url", help="override every base URL of the profile")
+    run.add_argument(
+        "--profile", default="ci", choices=("dev", "ci", "nightly"), help="example budget"
+    )
+    run.add_argument("--rule", action="append", default=[], help="only this rule id (repeatable)")
+    run.add_argument(
+        "--strict", action="store_true", help="SHOULD rules and decisions fail the run too"
+    )
+    run.add_argument(
+        "--fault", action="append", default=[], help="embedded reference only: plant this fault"
+    )
+    run.add_argument(
+        "--seed", type=int, help="Hypothesis seed (dev and nightly; ci is derandomized)"
+    )
+    run.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    run.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    run.set_defaults(handler=command_run)
+
+    serve = commands.add_parser("serve", help="run the reference target standalone")
+    serve.add_argument("--port", type=int, required=True)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--fault", action="append", default=[])
+    serve.set_defaults(handler=command_serve)
+
+    faults = commands.add_parser(
+        "faults", help="list the fault catalogue (name, rule, description)"
+    )
+    faults.set_defaults(handler=command_faults)
+
+    report = commands.add_parser("report", help="generate, open or serve the last run's report")
+    report.add_argument(
+        "action", nargs="?", default="generate", choices=("generate", "open", "serve")
+    )
+    report.add_argument("--single-file", action="store_true", help="one HTML file for a ticket")
+    report.set_defaults(handler=command_report)
+
+    regression = commands.add_parser("file-regression", help="markdown issue bodies for failures")
+    regression.add_argument("test", nargs="?", help="a test id or rule id of the last run")
+    regression.set_defaults(handler=command_file_regression)
+
+    bench = commands.add_parser("bench", help="fault matrix, baseline and plot")
+    bench.add_argument("--examples", type=int, default=None, help="example budget per property")
+    bench.add_argument("--workers", type=int, default=2)
+    bench.add_argument("--faults", nargs="*", default=None, help="only these faults")
+    bench.add_argument("--no-baseline", action="store_true")
+    bench.set_defaults(handler=command_bench)
+    return main
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        code = args.handler(args)
+    except (UsageError, ConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        code = EXIT_USAGE
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

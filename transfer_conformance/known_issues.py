@@ -1,0 +1,85 @@
+"""Known issues: failures QA has already filed (or muted), per rule or test, per target.
+
+The file is known-issues.toml at the top of the checkout (see README "Known issues"):
+
+    tracker_url = "https://tracker.example.com/browse/%s"   # %s is the ticket id
+
+    [[issue]]
+    rule = "decision-hostile-xml"        # or: test = "suites/test_x.py::test_y"
+    ticket = "CHAT-1234"                 # or: muted = true
+    targets = ["staging"]                # optional; every target when absent
+    comment = "the WAF answers 403 before the API sees the body"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from transfer_conformance.paths import ROOT
+from transfer_conformance.profile import ConfigError
+
+KNOWN_ISSUES = ROOT / "known-issues.toml"
+
+
+@dataclass(frozen=True)
+class KnownIssue:
+    rule: str
+    test: str
+    ticket: str
+    muted: bool
+    targets: tuple[str, ...]
+    comment: str
+
+    def matches(self, result: dict[str, Any], target: str) -> bool:
+        if self.targets and target not in self.targets:
+            return False
+        if self.test:
+            return result["nodeid"] == self.test or result["nodeid"].endswith("/" + self.test)
+        return result["rule"] == self.rule
+
+
+@dataclass(frozen=True)
+class KnownIssues:
+    tracker_url: str
+    issues: tuple[KnownIssue, ...]
+
+    def find(self, result: dict[str, Any], target: str) -> KnownIssue | None:
+        return next((issue for issue in self.issues if issue.matches(result, target)), None)
+
+    def link(self, issue: KnownIssue) -> str:
+        return self.tracker_url.replace("%s", issue.ticket) if self.tracker_url else issue.ticket
+
+
+def load_known_issues(path: Path = KNOWN_ISSUES) -> KnownIssues:
+    if not path.exists():
+        return KnownIssues("", ())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+    tracker = str(data.get("tracker_url", ""))
+    if tracker and tracker.count("%s") != 1:
+        raise ConfigError(f"{path.name}: tracker_url must contain exactly one %s")
+    issues = []
+    for number, entry in enumerate(data.get("issue", []), 1):
+        rule, test = str(entry.get("rule", "")), str(entry.get("test", ""))
+        if bool(rule) == bool(test):
+            raise ConfigError(f"{path.name}: issue {number} needs exactly one of rule or test")
+        muted = bool(entry.get("muted", False))
+        ticket = str(entry.get("ticket", ""))
+        if not muted and not ticket:
+            raise ConfigError(f"{path.name}: issue {number} needs a ticket or muted = true")
+        issues.append(
+            KnownIssue(
+                rule,
+                test,
+                ticket,
+                muted,
+                tuple(entry.get("targets", ())),
+                str(entry.get("comment", "")),
+            )
+        )
+    return KnownIssues(tracker, tuple(issues))

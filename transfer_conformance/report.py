@@ -1,0 +1,232 @@
+"""The Allure 3 report: redaction, categories, known issues, history, and a report that calls nowhere.
+
+Allure 3 comes from npm, pinned with its lockfile in report-tool/, installed on first use with
+`npm ci` (offline once installed) and run from node_modules, never downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from transfer_conformance import __version__
+from transfer_conformance.known_issues import load_known_issues
+from transfer_conformance.paths import REPORTS, ROOT
+from transfer_conformance.secrets import REGISTRY
+
+TOOL = ROOT / "report-tool"
+ALLURE = TOOL / "node_modules" / ".bin" / "allure"
+HTML = REPORTS / "html"
+SINGLE = REPORTS / "single-file"
+HISTORY = REPORTS / "history" / "history.jsonl"
+CONFIG = REPORTS / "allurerc.mjs"
+TEXT_SUFFIXES = {
+    ".json",
+    ".txt",
+    ".xml",
+    ".html",
+    ".properties",
+    ".csv",
+    ".md",
+    ".jsonl",
+    ".js",
+    ".uri",
+}
+# The analytics tag Allure 3's awesome plugin always writes: the report must call nowhere.
+ANALYTICS = re.compile(
+    r"<script[^>]*googletagmanager[^>]*></script>\s*<script>\s*window\.dataLayer.*?</script>", re.S
+)
+
+
+class ReportError(Exception):
+    pass
+
+
+def redact_tree(folder: Path) -> int:
+    """Mask every known secret in every text file below ``folder``; JSON stays valid."""
+    changed = 0
+    if not folder.exists() or not REGISTRY.values():
+        return changed
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.suffix not in TEXT_SUFFIXES:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".json":
+            try:
+                masked = json.dumps(REGISTRY.mask_data(json.loads(text)), ensure_ascii=False)
+            except ValueError:
+                masked = REGISTRY.mask(text)
+        else:
+            masked = REGISTRY.mask(text)
+        if masked != text:
+            path.write_text(masked, encoding="utf-8")
+            changed += 1
+    return changed
+
+
+def ensure_allure() -> Path:
+    """Install the pinned Allure from the lockfile on first use."""
+    if ALLURE.exists():
+        return ALLURE
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ReportError("npm is not installed; install Node.js and npm, or run with --no-report")
+    done = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=TOOL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0 or not ALLURE.exists():
+        raise ReportError(f"npm ci in report-tool failed: {done.stderr.strip()[-500:]}")
+    return ALLURE
+
+
+def categories() -> list[dict[str, Any]]:
+    return [
+        {"name": "Known issues", "matchers": {"labels": {"known-issue": ".+"}}},
+        {
+            "name": "Contract violations (MUST)",
+            "matchers": {"statuses": ["failed"], "labels": {"level": "MUST"}},
+            "groupBy": [{"label": "rule"}],
+        },
+        {
+            "name": "Contract violations (SHOULD and decisions)",
+            "matchers": {"statuses": ["failed"]},
+            "groupBy": [{"label": "rule"}],
+        },
+        {
+            "name": "Environment and set-up problems",
+            "matchers": {"statuses": ["broken"]},
+            "groupByMessage": True,
+        },
+    ]
+
+
+def mark_known_issues(results: Path, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Label the results of known issues, and build Allure resolutions for them."""
+    known = load_known_issues()
+    target = (summary.get("target") or {}).get("name", "")
+    resolutions: list[dict[str, Any]] = []
+    by_node = {r["nodeid"]: r for r in summary.get("results", [])}
+    for path in results.glob("*-result.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        labels = {label["name"]: label["value"] for label in data.get("labels", [])}
+        nodeid = _nodeid(data)
+        result = by_node.get(nodeid) or {"nodeid": nodeid, "rule": labels.get("rule")}
+        issue = known.find(result, target)
+        if issue is None or data.get("status") not in ("failed", "broken"):
+            continue
+        data["labels"].append({"name": "known-issue", "value": issue.ticket or "muted"})
+        path.write_text(json.dumps(data), encoding="utf-8")
+        rule: dict[str, Any] = {"testCaseId": [data["testCaseId"]]} if "testCaseId" in data else {}
+        if issue.muted:
+            rule.update(resolution="muted", comment=issue.comment or "muted in known-issues.toml")
+        else:
+            rule.update(
+                resolution="issue",
+                issue={"id": issue.ticket, "type": "tracker"},
+                comment=issue.comment,
+            )
+        resolutions.append(rule)
+    return resolutions
+
+
+def _nodeid(result: dict[str, Any]) -> str:
+    """The pytest node id of an Allure result (the suite labels each result with it)."""
+    return next((l["value"] for l in result.get("labels", []) if l["name"] == "nodeid"), "")
+
+
+def write_config(
+    summary: dict[str, Any], resolutions: list[dict[str, Any]], single_file: bool
+) -> None:
+    target = summary.get("target") or {}
+    known = load_known_issues()
+    config: dict[str, Any] = {
+        "name": f"Transfer a Chat conformance: {target.get('name', '?')}",
+        "output": str(SINGLE if single_file else HTML),
+        "historyPath": str(HISTORY),
+        "historyLimit": 30,
+        "appendHistory": not single_file,
+        "categories": {"rules": categories()},
+        "variables": {
+            "Target": str(target.get("name", "")),
+            "Target URL": str(target.get("url", "")),
+            "Run profile": str(summary.get("run_profile", "")),
+            "Seed": str(summary.get("seed", "")),
+            "Suite version": __version__,
+        },
+        "plugins": {
+            "awesome": {
+                "options": {
+                    "singleFile": single_file,
+                    "reportName": "Transfer a Chat conformance",
+                    "groupBy": ["feature", "story"],
+                }
+            }
+        },
+    }
+    if resolutions:
+        config["resolutions"] = {"rules": resolutions}
+        if known.tracker_url:
+            config["resolutions"]["links"] = {"tracker": {"urlTemplate": known.tracker_url}}
+    CONFIG.write_text(f"export default {json.dumps(config, indent=1)};\n", encoding="utf-8")
+
+
+def generate_report(results: Path, summary: dict[str, Any], single_file: bool = False) -> Path:
+    """Build the HTML report (cleaned first), with history kept across runs."""
+    allure = ensure_allure()
+    if not results.exists():
+        raise ReportError("no results: run `transfer-conformance run` first")
+    output = SINGLE if single_file else HTML
+    shutil.rmtree(output, ignore_errors=True)
+    HISTORY.parent.mkdir(parents=True, exist_ok=True)
+    resolutions = mark_known_issues(results, summary)
+    (results / "executor.json").write_text(
+        json.dumps(
+            {
+                "name": "transfer-conformance",
+                "type": "transfer-conformance",
+                "buildName": f"{(summary.get('target') or {}).get('name', '')} {summary.get('run_profile', '')}",
+            }
+        ),
+        encoding="utf-8",
+    )
+    write_config(summary, resolutions, single_file)
+    done = subprocess.run(
+        [str(allure), "generate", str(results), "--config", str(CONFIG), "--output", str(output)],
+        cwd=REPORTS,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ReportError(f"allure generate failed: {done.stderr.strip()[-800:]}")
+    strip_analytics(output)
+    redact_tree(output)
+    redact_tree(HISTORY.parent)
+    return output / "index.html"
+
+
+def strip_analytics(output: Path) -> None:
+    for page in output.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        cleaned = ANALYTICS.sub("", text)
+        if cleaned != text:
+            page.write_text(cleaned, encoding="utf-8")
+
+
+def open_report(action: str) -> int:
+    allure = ensure_allure()
+    if not (HTML / "index.html").exists():
+        raise ReportError("no report yet: run `transfer-conformance run` or `report generate`")
+    # Allure's static server, on 127.0.0.1 and a port the OS picks.
+    command = [str(allure), "open", str(HTML)]
+    if action == "serve":
+        print(f"serving {HTML}; stop with Ctrl-C")
+    return subprocess.call(command, cwd=REPORTS)
