@@ -93,15 +93,19 @@ def render(
     )
 
 
-def error_response(request: Request, world: World, error: ApiError) -> Response:
+def error_response(
+    request: Request, world: World, error: ApiError, headers: dict[str, str] | None = None
+) -> Response:
     if "error_body_plain_text" in world.faults:
-        return PlainTextResponse(error.message, error.status)
+        return PlainTextResponse(error.message, error.status, headers)
     body = {
         "error": {"time": now_iso(), "message": error.message, "internalCode": error.internal_code}
     }
     if "xml_error_root_renamed" in world.faults and response_format(request) == "xml":
         body = {"fault": body["error"]}
-    return render(request, error.status, body)
+    response = render(request, error.status, body)
+    response.headers.update(headers or {})
+    return response
 
 
 def collapse(items: list[Any]) -> Any:
@@ -380,8 +384,10 @@ def _availability_body(world: World, state: str) -> dict[str, Any]:
 
 
 async def availability(request: Request, world: World) -> Response:
-    if request.method == "POST":
-        raise ApiError(405, "send PUT as POST with X-HTTP-Method-Override: PUT", 59)
+    if request.method not in ("GET", "PUT"):
+        # The documented form is POST with the override header; without it the request lacks
+        # a required header, which is a client error of the request, not of the method.
+        raise ApiError(400, "send the change as POST with X-HTTP-Method-Override: PUT", 59)
     if request.method == "GET":
         _, owner = _session(request, world, "getAvailability")
         return render(request, 200, _availability_body(world, owner.availability))
@@ -589,7 +595,9 @@ def create_app(world: World) -> Starlette:
         Route(account + "/login", bind(login), methods=["POST"]),
         Route(account + "/logout", bind(logout), methods=["POST"]),
         Route(account + "/agentSession", bind(start_session), methods=["POST"]),
-        Route(session + "/availability", bind(availability), methods=["GET", "PUT", "POST"]),
+        Route(
+            session + "/availability", bind(availability), methods=["GET", "PUT", "POST", "DELETE"]
+        ),
         Route(session + "/availableAgents", bind(available_agents), methods=["GET"]),
         Route(session + "/incomingRequests", bind(incoming_requests), methods=["GET", "POST"]),
         Route(chat, bind(agent_chat), methods=["GET"]),
@@ -604,7 +612,8 @@ def create_app(world: World) -> Starlette:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         message = "no such resource" if exc.status_code == 404 else str(exc.detail)
-        return error_response(request, world, ApiError(exc.status_code, message, 90))
+        # A 405 names the allowed methods (RFC 9110), as Starlette computed them.
+        return error_response(request, world, ApiError(exc.status_code, message, 90), exc.headers)
 
     async def server_error(request: Request, exc: Exception) -> Response:
         return error_response(request, world, ApiError(500, "internal error", 99))

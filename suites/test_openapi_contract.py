@@ -8,7 +8,7 @@ from schemathesis import GenerationMode
 
 from transfer_conformance.flow import decode
 from transfer_conformance.paths import OPENAPI
-from transfer_conformance.pytest_plugin import CONTRACT_EXAMPLES
+from transfer_conformance.pytest_plugin import contract_budget
 from transfer_conformance.spec import operations
 from transfer_conformance.verdict import RuleViolation, message
 
@@ -168,7 +168,7 @@ class ContractRun:
 @pytest.mark.parametrize("operation_id", OPERATIONS)
 def test_operation_answers_as_the_spec_describes(target, operation_id, request):
     """Schemathesis (positive and negative, real ids) finds only answers the spec describes."""
-    budget = CONTRACT_EXAMPLES[request.config.getoption("--suite-profile")]
+    budget = contract_budget(request.config)
     contract = ContractRun(target, operation_id, budget)
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         contract.run(mode)

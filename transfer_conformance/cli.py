@@ -30,6 +30,20 @@ class UsageError(Exception):
 
 
 # ---------------------------------------------------------------------- run
+def _load_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def first_seen(summary: dict[str, Any], previous_path: Path) -> dict[str, float]:
+    """When each failing test started failing, carried over while it keeps failing."""
+    earlier = _load_json(previous_path).get("first_seen", {}) if previous_path.exists() else {}
+    return {
+        result["nodeid"]: earlier.get(result["nodeid"], result.get("finished", 0))
+        for result in summary.get("results", [])
+        if result["outcome"] == "failed"
+    }
+
+
 def pytest_arguments(args: argparse.Namespace, results: Path, summary: Path) -> list[str]:
     arguments = [
         str(SUITES),
@@ -61,8 +75,10 @@ def pytest_arguments(args: argparse.Namespace, results: Path, summary: Path) -> 
         arguments += ["--fault", fault]
     if args.seed is not None:
         arguments += [f"--hypothesis-seed={args.seed}"]
-    if args.workers > 1:
-        arguments += ["-n", str(args.workers)]
+    if args.examples:
+        arguments += ["--max-examples", str(args.examples)]
+    if args.no_shrink:
+        arguments.append("--no-shrink")
     return arguments
 
 
@@ -139,18 +155,22 @@ def command_run(args: argparse.Namespace) -> int:
     from transfer_conformance.report import generate_report, redact_tree
 
     validate_run(args)
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    if SUMMARY.exists():
-        shutil.copyfile(SUMMARY, PREVIOUS)
-    SUMMARY.unlink(missing_ok=True)
-    code = pytest.main(pytest_arguments(args, RESULTS, SUMMARY))
+    output = Path(args.output) if args.output else REPORTS
+    results, summary_path = output / "allure-results", output / "last-run.json"
+    output.mkdir(parents=True, exist_ok=True)
+    if summary_path.exists():
+        shutil.copyfile(summary_path, output / "previous-run.json")
+    summary_path.unlink(missing_ok=True)
+    code = pytest.main(pytest_arguments(args, results, summary_path))
     if code == pytest.ExitCode.USAGE_ERROR:
         return EXIT_USAGE
-    if not SUMMARY.exists():
+    if not summary_path.exists():
         print("error: the run ended before writing its summary", file=sys.stderr)
         return EXIT_BROKEN
-    summary = json.loads(SUMMARY.read_text(encoding="utf-8"))
-    redact_tree(RESULTS)
+    summary = _load_json(summary_path)
+    summary["first_seen"] = first_seen(summary, output / "previous-run.json")
+    summary_path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    redact_tree(results)
     print()
     if summary["setup_error"]:
         print(f"BROKEN: {summary['setup_error']}")
@@ -163,7 +183,7 @@ def command_run(args: argparse.Namespace) -> int:
         f"seed {summary['seed']}{', strict' if args.strict else ''}"
     )
     if not args.no_report:
-        report = generate_report(RESULTS, summary)
+        report = generate_report(results, summary)
         print(f"report: {report}")
     if violated:
         return EXIT_VIOLATION
@@ -247,7 +267,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--seed", type=int, help="Hypothesis seed (dev and nightly; ci is derandomized)"
     )
-    run.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    run.add_argument("--examples", type=int, help="override the profile's example budget")
+    run.add_argument("--output", help="write results and summary here instead of reports/")
+    run.add_argument("--no-shrink", action="store_true", help="skip shrinking failures (faster)")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
     run.set_defaults(handler=command_run)
 

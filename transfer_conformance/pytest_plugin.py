@@ -20,7 +20,7 @@ from typing import Any
 import allure
 import pytest
 from allure_commons.types import AttachmentType
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from strategies import Ids
 from transfer_conformance import __version__
@@ -66,6 +66,10 @@ RUN_PROFILES = ("dev", "ci", "nightly")
 CONTRACT_EXAMPLES = {"dev": 6, "ci": 8, "nightly": 50}
 
 
+def contract_budget(config: pytest.Config) -> int:
+    return config.getoption("--max-examples") or CONTRACT_EXAMPLES[config.getoption("--suite-profile")]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("transfer-conformance")
     group.addoption("--target", default="reference", help="profile name or .toml path")
@@ -74,6 +78,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--strict-rules", action="store_true", help="SHOULD rules fail the run too")
     group.addoption("--rule", action="append", default=[], help="run only this rule (repeatable)")
     group.addoption("--run-summary", default=None, help="write the JSON run summary here")
+    group.addoption("--max-examples", type=int, default=None, help="override the example budget")
+    group.addoption("--no-shrink", action="store_true", help="report failures unshrunk (faster)")
     group.addoption(
         "--fault", action="append", default=[], help="embedded reference: start it with this fault"
     )
@@ -102,6 +108,15 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[RUN] = state
     settings.load_profile(state.run_profile)
+    budget = config.getoption("--max-examples")
+    overrides: dict[str, Any] = {"max_examples": budget} if budget else {}
+    if config.getoption("--no-shrink"):
+        overrides["phases"] = [p for p in Phase if p not in (Phase.shrink, Phase.explain)]
+    if overrides:
+        settings.register_profile(
+            "adjusted", parent=settings.get_profile(state.run_profile), **overrides
+        )
+        settings.load_profile("adjusted")
     try:
         profile = load_profile(config.getoption("--target"))
         if config.getoption("--target-url"):

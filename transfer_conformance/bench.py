@@ -1,0 +1,234 @@
+"""`transfer-conformance bench`: the fault matrix, next to the Schemathesis CLI alone.
+
+Every catalogued fault gets its own reference instance (its own process), so runs share no
+state; runs go two at a time on a thread pool, each a separate `transfer-conformance run`
+process. The baseline runs the Schemathesis CLI with our spec and real ids against the same
+faults, with the same example budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reference_target.faults import FAULTS, Fault
+from reference_target.server import EmbeddedReference
+from transfer_conformance.api import ChatApi
+from transfer_conformance.client import RecordingClient
+from transfer_conformance.paths import OPENAPI, REPORTS
+from transfer_conformance.profile import load_profile
+
+BENCH = REPORTS / "bench"
+RUNS = REPORTS / "bench-runs"  # per-run output, apart from the matrix files
+DEFAULT_EXAMPLES = 8
+REFERENCE = "reference"
+
+
+@dataclass
+class SuiteRun:
+    name: str
+    rule: str | None
+    exit_code: int
+    wall_s: float
+    failed_rules: list[str] = field(default_factory=list)
+    broken_rules: list[str] = field(default_factory=list)
+    first_failure_s: float | None = None
+
+    @property
+    def caught(self) -> bool:
+        return self.rule is not None and self.rule in self.failed_rules
+
+
+@dataclass
+class BaselineRun:
+    name: str
+    exit_code: int
+    wall_s: float
+    failures: int
+
+    @property
+    def caught(self) -> bool:
+        return self.exit_code == 1
+
+
+def run_suite(name: str, fault: Fault | None, examples: int, output: Path) -> SuiteRun:
+    command = [
+        sys.executable, "-m", "transfer_conformance.cli", "run", "--strict", "--no-report",
+        "--profile", "ci", "--examples", str(examples), "--output", str(output), "--no-shrink",
+    ]
+    if fault is not None:
+        command += ["--fault", fault.name]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    (output / "console.txt").write_text(done.stdout + done.stderr, encoding="utf-8")
+    run = SuiteRun(name, fault.rule if fault else None, done.returncode, round(wall, 2))
+    summary_path = output / "last-run.json"
+    if summary_path.exists():
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        failed = [r for r in summary["results"] if r["outcome"] == "failed"]
+        run.failed_rules = sorted({r["rule"] for r in failed if r["rule"]})
+        run.broken_rules = sorted({r["rule"] for r in summary["results"] if r["outcome"] == "broken"})
+        if failed:
+            run.first_failure_s = round(min(r["finished"] for r in failed) - summary["started"], 2)
+    return run
+
+
+def run_baseline(name: str, fault: Fault | None, examples: int, output: Path) -> BaselineRun:
+    """The Schemathesis CLI alone, default checks, our spec, real ids, the same budget."""
+    output.mkdir(parents=True, exist_ok=True)
+    profile = load_profile("reference")
+    started = time.perf_counter()
+    with EmbeddedReference((fault.name,) if fault else ()) as reference:
+        profile.base_url = profile.login_url = profile.visitor_url = reference.url
+        api = ChatApi(profile, RecordingClient(timeout_s=10))
+        login = profile.agents["transferring"]
+        agent = api.start_session(login, api.login(login))
+        api.set_availability(agent, "Online")
+        chat_id = api.request_chat()
+        api.take_chat(agent)
+        config = (
+            f'base-url = "{reference.url}"\n'
+            "[generation]\n"
+            f"max-examples = {examples}\n"
+            "database = \"none\"\n"
+            "[parameters]\n"
+            f'"path.accountId" = "{profile.account_id}"\n'
+            f'"path.agentSessionId" = "{agent.session_id}"\n'
+            f'"path.chatId" = "{chat_id}"\n'
+            f'"query.appKey" = "{profile.visitor_app_key}"\n'
+            f'"query.v" = "1"\n'
+        )
+        (output / "schemathesis.toml").write_text(config, encoding="utf-8")
+        command = [
+            str(Path(sys.executable).with_name("schemathesis")), "run", str(OPENAPI),
+            "--url", reference.url, "-H", f"Authorization: Bearer {agent.bearer}",
+            "--exclude-operation-id", "agentLogout", "--exclude-operation-id", "agentLogin",
+            "--generation-deterministic", "--no-color",
+        ]
+        done = subprocess.run(command, cwd=output, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    console = (done.stdout + done.stderr).replace(agent.bearer, "$LP_BEARER")
+    (output / "console.txt").write_text(console, encoding="utf-8")
+    failures = console.count("\n_") if done.returncode == 1 else 0
+    return BaselineRun(name, done.returncode, round(wall, 2), failures)
+
+
+def plot(suite: list[SuiteRun], baseline: dict[str, BaselineRun], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    faults = [run for run in suite if run.rule is not None]
+    rules = sorted({rule for run in suite for rule in run.failed_rules} | {r.rule for r in faults})
+    columns = [*rules, "Schemathesis CLI alone"]
+    fig, ax = plt.subplots(figsize=(max(8, len(columns) * 0.45), max(5, len(faults) * 0.32)))
+    for y, run in enumerate(faults):
+        for x, rule in enumerate(rules):
+            if rule in run.failed_rules:
+                own = rule == run.rule
+                ax.scatter(x, y, marker="s", s=90, color="tab:green" if own else "tab:orange")
+            elif rule == run.rule:
+                ax.scatter(x, y, marker="x", s=90, color="tab:red")
+        base = baseline.get(run.name)
+        if base is not None:
+            ax.scatter(len(rules), y, marker="s", s=90, color="tab:blue" if base.caught else "lightgrey")
+    ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(faults)), [run.name for run in faults], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_title("Faults (rows) caught by rules (columns): green own rule, orange other rule, "
+                 "red missed; blue caught by Schemathesis alone", fontsize=8)
+    ax.grid(True, alpha=0.2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def markdown(data: dict[str, Any]) -> str:
+    lines = [
+        "# Fault matrix",
+        "",
+        f"Example budget per property: {data['examples']}. Our suite: `run --strict --profile ci`. "
+        "Baseline: the Schemathesis CLI alone on specs/chat-agent-api.yaml with real ids.",
+        "",
+        f"- kill_rate (faults caught by their own rule): **{data['kill_rate']:.2f}**",
+        f"- false_positives (failures on the reference): **{data['false_positives']}**",
+        f"- baseline_kill_rate (Schemathesis CLI alone): **{data['baseline_kill_rate']}**",
+        f"- baseline_false_positives: {data['baseline_false_positives']}",
+        f"- matrix wall time: {data['wall_time_s']} s on {data['workers']} workers",
+        "",
+        "| fault | its rule | caught | other rules tripped | first failure (s) | wall (s) "
+        "| Schemathesis alone | its wall (s) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in data["faults"]:
+        base = row.get("baseline") or {}
+        lines.append(
+            f"| {row['name']} | {row['rule']} | {'yes' if row['caught'] else 'NO'} | "
+            f"{', '.join(row['other_rules']) or '-'} | {row['first_failure_s'] or '-'} | "
+            f"{row['wall_s']} | {('caught' if base.get('caught') else 'missed') if base else '-'} | "
+            f"{base.get('wall_s', '-')} |"
+        )
+    ref = data["reference"]
+    lines += ["", f"Reference run: exit {ref['exit_code']}, failed rules {ref['failed_rules'] or 'none'}, "
+              f"{ref['wall_s']} s.", "", "![fault matrix](bench.png)", ""]
+    return "\n".join(lines)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    examples = args.examples or DEFAULT_EXAMPLES
+    chosen = [f for f in FAULTS if not args.faults or f.name in args.faults]
+    shutil.rmtree(BENCH, ignore_errors=True)
+    shutil.rmtree(RUNS, ignore_errors=True)
+    BENCH.mkdir(parents=True)
+    jobs: list[tuple[str, Fault | None]] = [(REFERENCE, None), *((f.name, f) for f in chosen)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=args.workers) as pool:
+        suite = list(pool.map(lambda job: run_suite(*job, examples, RUNS / "suite" / job[0]), jobs))
+        baseline_runs = [] if args.no_baseline else list(
+            pool.map(lambda job: run_baseline(*job, examples, RUNS / "baseline" / job[0]), jobs)
+        )
+    wall = round(time.perf_counter() - started, 1)
+    baseline = {run.name: run for run in baseline_runs}
+    reference = suite[0]
+    faults = suite[1:]
+    base_faults = [baseline[f.name] for f in faults if f.name in baseline]
+    data = {
+        "examples": examples,
+        "workers": args.workers,
+        "kill_rate": round(sum(run.caught for run in faults) / len(faults), 3) if faults else 0.0,
+        "false_positives": len(reference.failed_rules),
+        "baseline_kill_rate": (
+            round(sum(run.caught for run in base_faults) / len(base_faults), 3) if base_faults else None
+        ),
+        "baseline_false_positives": (
+            baseline[REFERENCE].failures if REFERENCE in baseline and baseline[REFERENCE].caught else 0
+        ),
+        "wall_time_s": wall,
+        "reference": asdict(reference),
+        "faults": [
+            {
+                **asdict(run),
+                "caught": run.caught,
+                "other_rules": [r for r in run.failed_rules if r != run.rule],
+                "baseline": ({**asdict(baseline[run.name]), "caught": baseline[run.name].caught}
+                             if run.name in baseline else None),
+            }
+            for run in faults
+        ],
+    }
+    (BENCH / "bench.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+    plot(suite, baseline, BENCH / "bench.png")
+    (BENCH / "bench.md").write_text(markdown(data), encoding="utf-8")
+    print(markdown(data))
+    print(f"written: {BENCH / 'bench.json'}, {BENCH / 'bench.md'}, {BENCH / 'bench.png'}")
+    return 0 if data["kill_rate"] == 1.0 and data["false_positives"] == 0 else 1
