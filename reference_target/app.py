@@ -129,7 +129,9 @@ async def read_body(request: Request, world: World) -> bytes:
         if limit is not None and size > limit:
             raise ApiError(413, f"the body is larger than {limit} bytes", 50)
         chunks.append(chunk)
-    return b"".join(chunks)
+    raw = b"".join(chunks)
+    request.state.raw_body = raw
+    return raw
 
 
 def _decode_xml(raw: bytes, world: World) -> dict[str, Any]:
@@ -479,6 +481,15 @@ async def agent_events(request: Request, world: World) -> Response:
     return render(request, 201, {"chatEventLocation": {"link": link(href, "location")}}, href)
 
 
+def _names_neither(request: Request) -> bool:
+    """For the neither_accepted fault: a JSON body whose transfer names no agent or skill."""
+    try:
+        order = json.loads(request.state.raw_body).get("transfer")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(order, dict) and "agent" not in order and "skill" not in order
+
+
 def _numeric_id(ref: dict[str, Any] | None) -> str | None:
     return None if ref is None else str(int(ref["id"]))
 
@@ -498,7 +509,12 @@ async def transfer(request: Request, world: World) -> Response:
             skills = skills[:-1]
         return render(request, 200, {"transfer": {"skill": collapse(skills)} if skills else {}})
     world.agent_chat(owner, chat_id)
-    body, is_xml = await parse_body(request, world, "transferChat")
+    try:
+        body, is_xml = await parse_body(request, world, "transferChat")
+    except ApiError:
+        if "neither_accepted" in world.faults and _names_neither(request):
+            return Response(status_code=200)
+        raise
     assert body is not None
     order = body["transfer"]
     text = order["text"] if "text" in order else body.get("text", "")

@@ -18,8 +18,9 @@ def load_seed(path: Path = DEFAULT_SEED) -> dict[str, Any]:
 
 
 def build_world(
-    seed: dict[str, Any], faults: frozenset[str] = frozenset(), **limit_overrides: float
+    seed: dict[str, Any], faults: frozenset[str] = frozenset(), limits: Limits | None = None
 ) -> World:
+    """The world the seed describes; ``limits`` replaces the seed's [reference] limits."""
     reference = seed["reference"]
     logins = {
         str(entry["id"]): (entry["username"], entry["password"])
@@ -38,15 +39,13 @@ def build_world(
                 max_chats=int(entry["max_chats"]),
             )
         )
-    limits = Limits(
+    limits = limits or Limits(
         **{
             key: float(reference[key])
             for key in ("session_idle_s", "bearer_idle_s", "chat_idle_s", "ended_chat_retention_s")
         },
         max_body_bytes=int(reference["max_body_bytes"]),
     )
-    if limit_overrides:
-        limits = Limits(**{**limits.__dict__, **limit_overrides})
     return World(
         account_id=str(seed["account_id"]),
         visitor_app_key=seed["visitor_app_key"],

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import TracebackType
 
@@ -57,6 +58,8 @@ class EmbeddedReference:
         self.seed_path = seed_path
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
+        # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.
+        self.log = tempfile.TemporaryFile(mode="w+", prefix="reference-target-")
 
     def start(self) -> str:
         command = [sys.executable, "-m", "reference_target", "--seed", str(self.seed_path)]
@@ -64,14 +67,17 @@ class EmbeddedReference:
             command += ["--fault", fault]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            command, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line.startswith(READY_PREFIX):
             self.process.kill()
-            _, errors = self.process.communicate(timeout=10)
-            raise RuntimeError(f"reference target did not start: {line.strip()} {errors.strip()}")
+            self.process.communicate(timeout=10)
+            self.log.seek(0)
+            raise RuntimeError(
+                f"reference target did not start: {line.strip()} {self.log.read()[-2000:]}"
+            )
         self.url = line.removeprefix(READY_PREFIX).strip()
         return self.url
 
@@ -84,6 +90,7 @@ class EmbeddedReference:
                 self.process.kill()
                 self.process.communicate()
         self.process = None
+        self.log.close()
 
     def __enter__(self) -> EmbeddedReference:
         self.start()

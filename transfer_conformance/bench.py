@@ -61,8 +61,19 @@ class BaselineRun:
 
 def run_suite(name: str, fault: Fault | None, examples: int, output: Path) -> SuiteRun:
     command = [
-        sys.executable, "-m", "transfer_conformance.cli", "run", "--strict", "--no-report",
-        "--profile", "ci", "--examples", str(examples), "--output", str(output), "--no-shrink",
+        sys.executable,
+        "-m",
+        "transfer_conformance.cli",
+        "run",
+        "--strict",
+        "--no-report",
+        "--profile",
+        "ci",
+        "--examples",
+        str(examples),
+        "--output",
+        str(output),
+        "--no-shrink",
     ]
     if fault is not None:
         command += ["--fault", fault.name]
@@ -76,7 +87,9 @@ def run_suite(name: str, fault: Fault | None, examples: int, output: Path) -> Su
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
         failed = [r for r in summary["results"] if r["outcome"] == "failed"]
         run.failed_rules = sorted({r["rule"] for r in failed if r["rule"]})
-        run.broken_rules = sorted({r["rule"] for r in summary["results"] if r["outcome"] == "broken"})
+        run.broken_rules = sorted(
+            {r["rule"] for r in summary["results"] if r["outcome"] == "broken"}
+        )
         if failed:
             run.first_failure_s = round(min(r["finished"] for r in failed) - summary["started"], 2)
     return run
@@ -99,7 +112,7 @@ def run_baseline(name: str, fault: Fault | None, examples: int, output: Path) ->
             f'base-url = "{reference.url}"\n'
             "[generation]\n"
             f"max-examples = {examples}\n"
-            "database = \"none\"\n"
+            'database = "none"\n'
             "[parameters]\n"
             f'"path.accountId" = "{profile.account_id}"\n'
             f'"path.agentSessionId" = "{agent.session_id}"\n'
@@ -109,10 +122,19 @@ def run_baseline(name: str, fault: Fault | None, examples: int, output: Path) ->
         )
         (output / "schemathesis.toml").write_text(config, encoding="utf-8")
         command = [
-            str(Path(sys.executable).with_name("schemathesis")), "run", str(OPENAPI),
-            "--url", reference.url, "-H", f"Authorization: Bearer {agent.bearer}",
-            "--exclude-operation-id", "agentLogout", "--exclude-operation-id", "agentLogin",
-            "--generation-deterministic", "--no-color",
+            str(Path(sys.executable).with_name("schemathesis")),
+            "run",
+            str(OPENAPI),
+            "--url",
+            reference.url,
+            "-H",
+            f"Authorization: Bearer {agent.bearer}",
+            "--exclude-operation-id",
+            "agentLogout",
+            "--exclude-operation-id",
+            "agentLogin",
+            "--generation-deterministic",
+            "--no-color",
         ]
         done = subprocess.run(command, cwd=output, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
@@ -141,12 +163,17 @@ def plot(suite: list[SuiteRun], baseline: dict[str, BaselineRun], path: Path) ->
                 ax.scatter(x, y, marker="x", s=90, color="tab:red")
         base = baseline.get(run.name)
         if base is not None:
-            ax.scatter(len(rules), y, marker="s", s=90, color="tab:blue" if base.caught else "lightgrey")
+            ax.scatter(
+                len(rules), y, marker="s", s=90, color="tab:blue" if base.caught else "lightgrey"
+            )
     ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
     ax.set_yticks(range(len(faults)), [run.name for run in faults], fontsize=7)
     ax.invert_yaxis()
-    ax.set_title("Faults (rows) caught by rules (columns): green own rule, orange other rule, "
-                 "red missed; blue caught by Schemathesis alone", fontsize=8)
+    ax.set_title(
+        "Faults (rows) caught by rules (columns): green own rule, orange other rule, "
+        "red missed; blue caught by Schemathesis alone",
+        fontsize=8,
+    )
     ax.grid(True, alpha=0.2)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -179,8 +206,14 @@ def markdown(data: dict[str, Any]) -> str:
             f"{base.get('wall_s', '-')} |"
         )
     ref = data["reference"]
-    lines += ["", f"Reference run: exit {ref['exit_code']}, failed rules {ref['failed_rules'] or 'none'}, "
-              f"{ref['wall_s']} s.", "", "![fault matrix](bench.png)", ""]
+    lines += [
+        "",
+        f"Reference run: exit {ref['exit_code']}, failed rules {ref['failed_rules'] or 'none'}, "
+        f"{ref['wall_s']} s.",
+        "",
+        "![fault matrix](bench.png)",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -194,8 +227,12 @@ def run_bench(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         suite = list(pool.map(lambda job: run_suite(*job, examples, RUNS / "suite" / job[0]), jobs))
-        baseline_runs = [] if args.no_baseline else list(
-            pool.map(lambda job: run_baseline(*job, examples, RUNS / "baseline" / job[0]), jobs)
+        baseline_runs = (
+            []
+            if args.no_baseline
+            else list(
+                pool.map(lambda job: run_baseline(*job, examples, RUNS / "baseline" / job[0]), jobs)
+            )
         )
     wall = round(time.perf_counter() - started, 1)
     baseline = {run.name: run for run in baseline_runs}
@@ -208,10 +245,14 @@ def run_bench(args: argparse.Namespace) -> int:
         "kill_rate": round(sum(run.caught for run in faults) / len(faults), 3) if faults else 0.0,
         "false_positives": len(reference.failed_rules),
         "baseline_kill_rate": (
-            round(sum(run.caught for run in base_faults) / len(base_faults), 3) if base_faults else None
+            round(sum(run.caught for run in base_faults) / len(base_faults), 3)
+            if base_faults
+            else None
         ),
         "baseline_false_positives": (
-            baseline[REFERENCE].failures if REFERENCE in baseline and baseline[REFERENCE].caught else 0
+            baseline[REFERENCE].failures
+            if REFERENCE in baseline and baseline[REFERENCE].caught
+            else 0
         ),
         "wall_time_s": wall,
         "reference": asdict(reference),
@@ -220,8 +261,11 @@ def run_bench(args: argparse.Namespace) -> int:
                 **asdict(run),
                 "caught": run.caught,
                 "other_rules": [r for r in run.failed_rules if r != run.rule],
-                "baseline": ({**asdict(baseline[run.name]), "caught": baseline[run.name].caught}
-                             if run.name in baseline else None),
+                "baseline": (
+                    {**asdict(baseline[run.name]), "caught": baseline[run.name].caught}
+                    if run.name in baseline
+                    else None
+                ),
             }
             for run in faults
         ],

@@ -67,7 +67,9 @@ CONTRACT_EXAMPLES = {"dev": 6, "ci": 8, "nightly": 50}
 
 
 def contract_budget(config: pytest.Config) -> int:
-    return config.getoption("--max-examples") or CONTRACT_EXAMPLES[config.getoption("--suite-profile")]
+    return (
+        config.getoption("--max-examples") or CONTRACT_EXAMPLES[config.getoption("--suite-profile")]
+    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
