@@ -98,9 +98,7 @@ def error_response(
 ) -> Response:
     if "error_body_plain_text" in world.faults:
         return PlainTextResponse(error.message, error.status, headers)
-    body = {
-        "error": {"time": now_iso(), "message": error.message, "internalCode": error.internal_code}
-    }
+    body = {"error": {"time": now_iso(), "message": error.message, "internalCode": error.internal_code}}
     if "xml_error_root_renamed" in world.faults and response_format(request) == "xml":
         body = {"fault": body["error"]}
     response = render(request, error.status, body)
@@ -293,9 +291,7 @@ def events_view(chat: Chat, chat_url: str, start: int, for_agent: bool) -> dict[
     return view
 
 
-def chat_view(
-    world: World, chat: Chat, chat_url: str, start: int, for_agent: bool
-) -> dict[str, Any]:
+def chat_view(world: World, chat: Chat, chat_url: str, start: int, for_agent: bool) -> dict[str, Any]:
     links = [
         link(chat_url, "self"),
         link(f"{chat_url}/events", "events"),
@@ -438,9 +434,7 @@ async def incoming_requests(request: Request, world: World) -> Response:
         count = len(world.ringing_for(owner))
         view: dict[str, Any] = {"ringingCount": str(count)}
         if count:
-            view["link"] = link(
-                f"{session_url(request, world, session.id)}/incomingRequests", "accept"
-            )
+            view["link"] = link(f"{session_url(request, world, session.id)}/incomingRequests", "accept")
         return render(request, 200, {"incomingRequests": view})
     session, owner = _session(request, world, "takeChat")
     await parse_body(request, world, "takeChat", required=False)
@@ -611,9 +605,7 @@ def create_app(world: World) -> Starlette:
         Route(account + "/login", bind(login), methods=["POST"]),
         Route(account + "/logout", bind(logout), methods=["POST"]),
         Route(account + "/agentSession", bind(start_session), methods=["POST"]),
-        Route(
-            session + "/availability", bind(availability), methods=["GET", "PUT", "POST", "DELETE"]
-        ),
+        Route(session + "/availability", bind(availability), methods=["GET", "PUT", "POST", "DELETE"]),
         Route(session + "/availableAgents", bind(available_agents), methods=["GET"]),
         Route(session + "/incomingRequests", bind(incoming_requests), methods=["GET", "POST"]),
         Route(chat, bind(agent_chat), methods=["GET"]),

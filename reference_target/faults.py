@@ -37,9 +37,7 @@ FAULTS: tuple[Fault, ...] = (
         "text-only-to-receiving-agent",
         "the transfer text is stored nowhere, so the receiving agent never sees it",
     ),
-    Fault(
-        "missing_text_rejected", "text-optional", "a transfer without a text is refused with 400"
-    ),
+    Fault("missing_text_rejected", "text-optional", "a transfer without a text is refused with 400"),
     Fault(
         "unavailable_skill_accepted",
         "unavailable-skill-rejected",

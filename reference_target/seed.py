@@ -22,10 +22,7 @@ def build_world(
 ) -> World:
     """The world the seed describes; ``limits`` replaces the seed's [reference] limits."""
     reference = seed["reference"]
-    logins = {
-        str(entry["id"]): (entry["username"], entry["password"])
-        for entry in seed["agents"].values()
-    }
+    logins = {str(entry["id"]): (entry["username"], entry["password"]) for entry in seed["agents"].values()}
     agents = []
     for agent_id, entry in reference["agents"].items():
         username, password = logins.get(agent_id, (entry.get("username"), entry.get("password")))

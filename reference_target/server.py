@@ -59,25 +59,21 @@ class EmbeddedReference:
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
         # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.
-        self.log = tempfile.TemporaryFile(mode="w+", prefix="reference-target-")
+        self.log = tempfile.TemporaryFile(mode="w+", prefix="reference-target-")  # noqa: SIM115 - closed in stop()
 
     def start(self) -> str:
         command = [sys.executable, "-m", "reference_target", "--seed", str(self.seed_path)]
         for fault in self.faults:
             command += ["--fault", fault]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env
-        )
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line.startswith(READY_PREFIX):
             self.process.kill()
             self.process.communicate(timeout=10)
             self.log.seek(0)
-            raise RuntimeError(
-                f"reference target did not start: {line.strip()} {self.log.read()[-2000:]}"
-            )
+            raise RuntimeError(f"reference target did not start: {line.strip()} {self.log.read()[-2000:]}")
         self.url = line.removeprefix(READY_PREFIX).strip()
         return self.url
 

@@ -198,11 +198,7 @@ class World:
         if session is None:
             raise ApiError(404, f"agent session {session_id} not found", 21)
         owner = self.agents[session.agent_id]
-        if (
-            agent is not None
-            and agent.id != owner.id
-            and "foreign_session_accepted" not in self.faults
-        ):
+        if agent is not None and agent.id != owner.id and "foreign_session_accepted" not in self.faults:
             raise ApiError(403, "the agent session belongs to another agent", 22)
         session.last_used = time.monotonic()
         return session, owner
@@ -227,11 +223,7 @@ class World:
             return False
         if kind == "agent":
             return target == agent.id and agent.availability in ("Online", "Occupied")
-        return (
-            target in agent.skills
-            and agent.availability == "Online"
-            and agent.id not in chat.excluded
-        )
+        return target in agent.skills and agent.availability == "Online" and agent.id not in chat.excluded
 
     def ringing_for(self, agent: Agent) -> list[Chat]:
         ringing = [chat for chat in self.chats.values() if self._can_ring(chat, agent)]
@@ -363,9 +355,7 @@ class World:
     ) -> None:
         """Apply a transfer or raise ApiError leaving everything as it was."""
         self.check_transferable(chat)
-        skill_wins = "skill_wins_over_agent" in self.faults or (
-            from_xml and "xml_skill_wins" in self.faults
-        )
+        skill_wins = "skill_wins_over_agent" in self.faults or (from_xml and "xml_skill_wins" in self.faults)
         if agent_id is not None and skill_id is not None and skill_wins:
             agent_id = None
         if agent_id is None and skill_id is None:

@@ -66,9 +66,7 @@ class Ids:
             "receiving": profile.agents["receiving"].id,
             "self": profile.agents["transferring"].id,
             "unknown": skills["unknown_agent"],
-            "away": profile.agents["away"].id
-            if "away" in profile.agents
-            else skills["unknown_agent"],
+            "away": profile.agents["away"].id if "away" in profile.agents else skills["unknown_agent"],
         }
         return cls(agents=agents, skills=skills)
 
@@ -103,9 +101,7 @@ def texts(draw: st.DrawFn, max_size: int = MAX_TEXT) -> str:
     if kind == "unicode":
         return draw(st.text(characters, min_size=1, max_size=60))
     if kind == "special":
-        pieces = st.sampled_from(
-            ["<", ">", "&", "&amp;", '"', "'", "]]>", "<![CDATA[", "&#13;", " "]
-        )
+        pieces = st.sampled_from(["<", ">", "&", "&amp;", '"', "'", "]]>", "<![CDATA[", "&#13;", " "])
         return "".join(draw(st.lists(pieces, min_size=1, max_size=8)))
     if kind == "whitespace":
         return draw(st.text(st.sampled_from(" \t\n\r"), min_size=1, max_size=6))
@@ -170,9 +166,7 @@ _JSON_SHAPES = [
     ),
     (
         "control character in text",
-        lambda ids: {
-            "transfer": {"skill": {"id": int(ids.skills["available"])}, "text": "a\u0001b"}
-        },
+        lambda ids: {"transfer": {"skill": {"id": int(ids.skills["available"])}, "text": "a\u0001b"}},
     ),
 ]
 _MALFORMED_JSON = [

@@ -13,12 +13,8 @@ def test_bearer_alone_carries_the_whole_flow(target):
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, TransferBody(skill="available", text="cookie-free"))
     jars = [len(session.cookies) for session in (client._plain, client._retrying)]
-    check(
-        jars == [0, 0], "decision-cookies-optional", "no cookie kept", f"cookies: {jars}", exchange
-    )
-    check(
-        exchange.status == 200, "decision-cookies-optional", "200", f"{exchange.status}", exchange
-    )
+    check(jars == [0, 0], "decision-cookies-optional", "no cookie kept", f"cookies: {jars}", exchange)
+    check(exchange.status == 200, "decision-cookies-optional", "200", f"{exchange.status}", exchange)
     check(
         target.receiver_takes(chat_id),
         "decision-cookies-optional",

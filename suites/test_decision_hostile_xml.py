@@ -20,9 +20,7 @@ def test_xml_with_a_dtd_is_refused_unexpanded_and_the_target_stays_healthy(targe
         f"{exchange.status}",
         exchange,
     )
-    leaked = (
-        "root:" in exchange.response_body or "aaaaaaaaaaaaaaaaaaaaaaaa" in exchange.response_body
-    )
+    leaked = "root:" in exchange.response_body or "aaaaaaaaaaaaaaaaaaaaaaaa" in exchange.response_body
     check(
         not leaked,
         "decision-hostile-xml",

@@ -23,9 +23,7 @@ def test_id_as_string_means_the_id_as_number(target, body):
     target.decision("decision-ids-numeric-strings")
     with target.example():
         as_number, numeric = target.try_transfer(body)
-        as_string, stringly = target.try_transfer(
-            TransferBody(body.agent, body.skill, body.text, True)
-        )
+        as_string, stringly = target.try_transfer(TransferBody(body.agent, body.skill, body.text, True))
         check(
             as_number == as_string,
             "decision-ids-numeric-strings",

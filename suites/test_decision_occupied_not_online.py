@@ -17,9 +17,7 @@ def test_occupied_agent_does_not_make_a_skill_available_but_takes_agent_transfer
         listed = target.api.available_skills(target.transferring, chat_id)
         ids = {
             str(s.get("id"))
-            for s in as_list(
-                (decode(listed, "getAvailableSkills").get("transfer") or {}).get("skill")
-            )
+            for s in as_list((decode(listed, "getAvailableSkills").get("transfer") or {}).get("skill"))
         }
         skill = target.profile.skills["available"]
         check(

@@ -19,9 +19,7 @@ def test_unknown_chat_answers_the_decided_status(target):
         moved,
     )
     read = target.api.agent_chat(target.transferring, unknown)
-    check(
-        read.status == status, "decision-status-chat-not-owned", f"{status}", f"{read.status}", read
-    )
+    check(read.status == status, "decision-status-chat-not-owned", f"{status}", f"{read.status}", read)
 
 
 def test_chat_ringing_for_someone_else_answers_the_decided_status(target):

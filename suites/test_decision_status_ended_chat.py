@@ -20,11 +20,7 @@ def test_ended_chat_answers_the_decided_status(target):
         exchange,
     )
     visitor = target.api.visitor_chat(chat_id)
-    state = (
-        visitor.json().get("chat", {}).get("info", {}).get("state")
-        if visitor.status == 200
-        else None
-    )
+    state = visitor.json().get("chat", {}).get("info", {}).get("state") if visitor.status == 200 else None
     check(
         state in (None, "ended"),
         "decision-status-ended-chat",

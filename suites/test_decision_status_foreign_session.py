@@ -10,9 +10,7 @@ def test_foreign_session_answers_the_decided_status(target):
     """Another agent's bearer on this agent's session answers 403 (or the profile's status)."""
     status = target.decision("decision-status-foreign-session")["status"]
     chat_id = target.open_chat()
-    exchange = target.transfer(
-        chat_id, TransferBody(skill="available"), bearer=target.receiving.bearer
-    )
+    exchange = target.transfer(chat_id, TransferBody(skill="available"), bearer=target.receiving.bearer)
     check(
         exchange.status == status,
         "decision-status-foreign-session",

@@ -18,9 +18,7 @@ def test_malformed_body_answers_the_decided_status(target, body):
     status = target.decision("decision-status-malformed-body")["status"]
     with target.example():
         chat_id = target.open_chat()
-        exchange = target.transfer_raw(
-            chat_id, body.raw, body.content_type, f"transfer: {body.reason}"
-        )
+        exchange = target.transfer_raw(chat_id, body.raw, body.content_type, f"transfer: {body.reason}")
         check(
             exchange.status == status,
             "decision-status-malformed-body",

@@ -41,9 +41,7 @@ def test_character_xml_cannot_carry_is_refused(target, character):
             }
         }
     ).encode()
-    exchange = target.transfer_raw(
-        chat_id, raw, "application/json", f"transfer with U+{ord(character):04X}"
-    )
+    exchange = target.transfer_raw(chat_id, raw, "application/json", f"transfer with U+{ord(character):04X}")
     check(
         exchange.status == status,
         "decision-text-characters",

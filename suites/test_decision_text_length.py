@@ -12,9 +12,7 @@ def test_longest_text_is_accepted_and_one_more_is_refused(target, encoding):
     expected = target.decision("decision-text-length")
     longest = expected["max_chars"]
     chat_id = target.open_chat()
-    accepted = target.transfer(
-        chat_id, TransferBody(agent="receiving", text="x" * longest), encoding
-    )
+    accepted = target.transfer(chat_id, TransferBody(agent="receiving", text="x" * longest), encoding)
     check(
         accepted.status == 200,
         "decision-text-length",
@@ -23,9 +21,7 @@ def test_longest_text_is_accepted_and_one_more_is_refused(target, encoding):
         accepted,
     )
     chat_id = target.open_chat()
-    refused = target.transfer(
-        chat_id, TransferBody(agent="receiving", text="x" * (longest + 1)), encoding
-    )
+    refused = target.transfer(chat_id, TransferBody(agent="receiving", text="x" * (longest + 1)), encoding)
     check(
         refused.status == expected["status"],
         "decision-text-length",

@@ -106,9 +106,7 @@ class ContractRun:
         self.path_parameters = {k: v for k, v in pinned.items() if k in declared}
 
     def run(self, mode):
-        strategy = self.operation.as_strategy(
-            generation_mode=mode, path_parameters=self.path_parameters
-        )
+        strategy = self.operation.as_strategy(generation_mode=mode, path_parameters=self.path_parameters)
 
         @given(case=strategy)
         @settings(max_examples=self.budget)
@@ -149,9 +147,7 @@ class ContractRun:
             value = location[0] if isinstance(location, list) else location
             target.created.append(value.split("?")[0].rstrip("/").rsplit("/", 1)[-1])
         try:
-            case.validate_response(
-                response, headers=headers, excluded_checks=EXCLUDED.get(operation_id)
-            )
+            case.validate_response(response, headers=headers, excluded_checks=EXCLUDED.get(operation_id))
         except (AssertionError, BaseExceptionGroup) as failure:
             text = message(
                 "openapi-contract",

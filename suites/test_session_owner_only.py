@@ -18,9 +18,7 @@ def test_another_agents_bearer_cannot_use_the_session(target):
         title="another agent reads the chat",
         headers=api.headers(accept="json", bearer=intruder),
     )
-    check(
-        is_client_error(read.status), "session-owner-only", "a 4xx status", f"{read.status}", read
-    )
+    check(is_client_error(read.status), "session-owner-only", "a 4xx status", f"{read.status}", read)
     moved = target.transfer(chat_id, TransferBody(skill="available"), bearer=intruder)
     check(
         is_client_error(moved.status),

@@ -11,9 +11,7 @@ MAX_LISTED_PROBES = 3
 
 def listed_skills(target, chat_id):
     exchange = target.api.available_skills(target.transferring, chat_id)
-    check(
-        exchange.status == 200, "skills-list-available-only", "200", f"{exchange.status}", exchange
-    )
+    check(exchange.status == 200, "skills-list-available-only", "200", f"{exchange.status}", exchange)
     body = decode(exchange, "getAvailableSkills")
     return {str(s["id"]): s for s in as_list((body.get("transfer") or {}).get("skill"))}, exchange
 

@@ -17,9 +17,7 @@ pytestmark = pytest.mark.rule("text-only-to-receiving-agent")
 )
 @example(text="she asked about invoices", via="agent", encoding="json", marker=1234567)
 @example(text="she asked about invoices", via="skill", encoding="xml", marker=7654321)
-def test_text_reaches_the_receiving_agent_and_never_the_visitor(
-    target, text, via, encoding, marker
-):
+def test_text_reaches_the_receiving_agent_and_never_the_visitor(target, text, via, encoding, marker):
     """The agent who takes the chat reads the transfer text; nothing the visitor reads has it."""
     with target.example():
         note = f"{text} tc{marker}"
@@ -45,9 +43,7 @@ def test_text_reaches_the_receiving_agent_and_never_the_visitor(
             exchange,
         )
         view = target.api.agent_chat(target.receiving, chat_id)
-        texts_seen = (
-            [str(e.get("text") or "") for e in events_of(view.json())] if view.status == 200 else []
-        )
+        texts_seen = [str(e.get("text") or "") for e in events_of(view.json())] if view.status == 200 else []
         check(
             any(token in seen for seen in texts_seen),
             "text-only-to-receiving-agent",

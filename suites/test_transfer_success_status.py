@@ -25,6 +25,4 @@ def test_transfer_to_an_available_target_answers_200(target, body, encoding):
     with target.example():
         chat_id = target.open_chat()
         exchange = target.transfer(chat_id, body, encoding)
-        check(
-            exchange.status == 200, "transfer-success-status", "200", f"{exchange.status}", exchange
-        )
+        check(exchange.status == 200, "transfer-success-status", "200", f"{exchange.status}", exchange)

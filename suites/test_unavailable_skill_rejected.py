@@ -16,9 +16,7 @@ pytestmark = pytest.mark.rule("unavailable-skill-rejected")
 )
 @example(skill="unavailable", text=None, encoding="json")
 @example(skill="unavailable", text="over to you", encoding="xml")
-def test_transfer_to_a_skill_not_listed_is_refused_and_changes_nothing(
-    target, skill, text, encoding
-):
+def test_transfer_to_a_skill_not_listed_is_refused_and_changes_nothing(target, skill, text, encoding):
     """A transfer to a skill the skills list does not show is a 4xx and changes nothing."""
     with target.example():
         chat_id = target.open_chat()
@@ -27,9 +25,7 @@ def test_transfer_to_a_skill_not_listed_is_refused_and_changes_nothing(
         if listed.status == 200:
             ids = {
                 str(s.get("id"))
-                for s in as_list(
-                    (decode(listed, "getAvailableSkills").get("transfer") or {}).get("skill")
-                )
+                for s in as_list((decode(listed, "getAvailableSkills").get("transfer") or {}).get("skill"))
             }
             if skill_id in ids:
                 pytest.fail(

@@ -11,19 +11,15 @@ import requests
 from reference_target.seed import build_world, load_seed
 from reference_target.server import EmbeddedReference
 from reference_target.state import Limits
+from strategies import Ids
 from transfer_conformance.api import ChatApi
 from transfer_conformance.client import RecordingClient
 from transfer_conformance.flow import Harness, decode, events_of
 from transfer_conformance.profile import load_profile
 from transfer_conformance.xmlcodec import xsd_codec
-from strategies import Ids
 
-DOC_SKILL = {
-    "transfer": {"skill": {"id": 2}, "text": "I think this person needs some help from you."}
-}
-DOC_AGENT = {
-    "transfer": {"agent": {"id": 6}, "text": "I think this person needs some help from you."}
-}
+DOC_SKILL = {"transfer": {"skill": {"id": 2}, "text": "I think this person needs some help from you."}}
+DOC_AGENT = {"transfer": {"agent": {"id": 6}, "text": "I think this person needs some help from you."}}
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +41,7 @@ def harness(reference):
 
 def post(harness, chat_id, body, content_type="application/json", accept="application/json"):
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return harness.api.transfer(
-        harness.transferring, chat_id, raw, content_type, "transfer", accept=accept
-    )
+    return harness.api.transfer(harness.transferring, chat_id, raw, content_type, "transfer", accept=accept)
 
 
 def texts_seen(exchange):
@@ -103,9 +97,7 @@ def test_xml_transfer_to_unavailable_skill_changes_nothing(harness):
 @pytest.mark.rule("decision-top-level-text")
 def test_text_beside_the_transfer_object_is_used(harness):
     chat_id = harness.open_chat()
-    assert (
-        post(harness, chat_id, {"transfer": {"agent": {"id": 6}}, "text": "beside"}).status == 200
-    )
+    assert post(harness, chat_id, {"transfer": {"agent": {"id": 6}}, "text": "beside"}).status == 200
     assert harness.receiver_takes(chat_id)
     assert "beside" in texts_seen(harness.api.agent_chat(harness.receiving, chat_id))
 
@@ -205,9 +197,7 @@ def test_external_entity_is_refused_and_nothing_is_read(harness):
 
 def test_entity_expansion_is_refused_quickly(harness):
     chat_id = harness.open_chat()
-    entities = "".join(
-        f'<!ENTITY e{i} "{"&e%d;" % (i - 1) * 10 if i else "x" * 10}">' for i in range(9)
-    )
+    entities = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10 if i else "x" * 10}">' for i in range(9))
     bomb = f'<?xml version="1.0"?><!DOCTYPE transfer [{entities}]><transfer><text>&e8;</text></transfer>'
     started = time.perf_counter()
     answer = post(harness, chat_id, bomb.encode(), "application/xml")
@@ -246,9 +236,7 @@ def test_concurrent_transfers_of_one_chat_have_one_winner(harness):
 
     def send():
         start.wait()
-        statuses.append(
-            post(harness, chat_id, DOC_SKILL if len(statuses) % 2 else DOC_AGENT).status
-        )
+        statuses.append(post(harness, chat_id, DOC_SKILL if len(statuses) % 2 else DOC_AGENT).status)
 
     threads = [threading.Thread(target=send) for _ in range(8)]
     for thread in threads:
@@ -266,9 +254,7 @@ def test_links_and_location_follow_the_request_host(reference):
         timeout=5,
     )
     assert answer.status_code == 201
-    assert answer.headers["location"].startswith(
-        "http://proxy.example:8443/api/account/90233546/chat/"
-    )
+    assert answer.headers["location"].startswith("http://proxy.example:8443/api/account/90233546/chat/")
     chat_id = answer.headers["location"].rsplit("/", 1)[-1]
     requests.post(
         f"{reference.url}/api/account/90233546/chat/{chat_id}/events?v=1&appKey=refkey-7d41c09a",
@@ -304,7 +290,7 @@ def test_ended_chats_and_idle_sessions_are_forgotten():
         sweep_every_s=0,
     )
     world = build_world(load_seed(), limits=limits)
-    token, agent = world.login("ref.tara", "ref-pass-tara-51c3")
+    _, agent = world.login("ref.tara", "ref-pass-tara-51c3")
     world.start_session(agent)
     chat = world.request_chat("Sales")
     world.end_chat(chat)

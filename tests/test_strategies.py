@@ -70,6 +70,4 @@ def test_bodies_cover_every_shape():
 def test_without_skill_and_without_text_keep_the_rest():
     body = TransferBody(agent="receiving", skill="available", text="hi", ids_as_strings=True)
     assert body.without_skill() == TransferBody(agent="receiving", text="hi", ids_as_strings=True)
-    assert body.without_text() == TransferBody(
-        agent="receiving", skill="available", ids_as_strings=True
-    )
+    assert body.without_text() == TransferBody(agent="receiving", skill="available", ids_as_strings=True)

@@ -87,9 +87,7 @@ def run_suite(name: str, fault: Fault | None, examples: int, output: Path) -> Su
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
         failed = [r for r in summary["results"] if r["outcome"] == "failed"]
         run.failed_rules = sorted({r["rule"] for r in failed if r["rule"]})
-        run.broken_rules = sorted(
-            {r["rule"] for r in summary["results"] if r["outcome"] == "broken"}
-        )
+        run.broken_rules = sorted({r["rule"] for r in summary["results"] if r["outcome"] == "broken"})
         if failed:
             run.first_failure_s = round(min(r["finished"] for r in failed) - summary["started"], 2)
     return run
@@ -163,9 +161,7 @@ def plot(suite: list[SuiteRun], baseline: dict[str, BaselineRun], path: Path) ->
                 ax.scatter(x, y, marker="x", s=90, color="tab:red")
         base = baseline.get(run.name)
         if base is not None:
-            ax.scatter(
-                len(rules), y, marker="s", s=90, color="tab:blue" if base.caught else "lightgrey"
-            )
+            ax.scatter(len(rules), y, marker="s", s=90, color="tab:blue" if base.caught else "lightgrey")
     ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
     ax.set_yticks(range(len(faults)), [run.name for run in faults], fontsize=7)
     ax.invert_yaxis()
@@ -230,9 +226,7 @@ def run_bench(args: argparse.Namespace) -> int:
         baseline_runs = (
             []
             if args.no_baseline
-            else list(
-                pool.map(lambda job: run_baseline(*job, examples, RUNS / "baseline" / job[0]), jobs)
-            )
+            else list(pool.map(lambda job: run_baseline(*job, examples, RUNS / "baseline" / job[0]), jobs))
         )
     wall = round(time.perf_counter() - started, 1)
     baseline = {run.name: run for run in baseline_runs}
@@ -245,14 +239,10 @@ def run_bench(args: argparse.Namespace) -> int:
         "kill_rate": round(sum(run.caught for run in faults) / len(faults), 3) if faults else 0.0,
         "false_positives": len(reference.failed_rules),
         "baseline_kill_rate": (
-            round(sum(run.caught for run in base_faults) / len(base_faults), 3)
-            if base_faults
-            else None
+            round(sum(run.caught for run in base_faults) / len(base_faults), 3) if base_faults else None
         ),
         "baseline_false_positives": (
-            baseline[REFERENCE].failures
-            if REFERENCE in baseline and baseline[REFERENCE].caught
-            else 0
+            baseline[REFERENCE].failures if REFERENCE in baseline and baseline[REFERENCE].caught else 0
         ),
         "wall_time_s": wall,
         "reference": asdict(reference),

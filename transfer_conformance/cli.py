@@ -20,9 +20,6 @@ from transfer_conformance.paths import REPORTS, ROOT, SUITES
 from transfer_conformance.profile import ConfigError, load_profile
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
-RESULTS = REPORTS / "allure-results"
-SUMMARY = REPORTS / "last-run.json"
-PREVIOUS = REPORTS / "previous-run.json"
 
 
 class UsageError(Exception):
@@ -119,17 +116,13 @@ def rule_table(summary: dict[str, Any], strict: bool) -> tuple[list[str], bool, 
     lines = [f"{'rule':44} {'level':6} {'pass':>4} {'fail':>4} {'brkn':>4}  verdict"]
     violated = broken = False
     catalogue = rules()
-    for rule_id in sorted(
-        by_rule, key=lambda r: list(catalogue).index(r) if r in catalogue else 999
-    ):
+    for rule_id in sorted(by_rule, key=lambda r: list(catalogue).index(r) if r in catalogue else 999):
         counts = by_rule[rule_id]
         rule = catalogue.get(rule_id)
         level = rule.level if rule else "-"
         counts_toward = rule is not None and (rule.gating or strict)
         if counts["failed"]:
-            verdict = (
-                "VIOLATED" if counts_toward else f"violated ({level}, reported; --strict fails)"
-            )
+            verdict = "VIOLATED" if counts_toward else f"violated ({level}, reported; --strict fails)"
             violated = violated or counts_toward
         elif counts["known"] and not counts["broken"]:
             verdict = f"known issue {tickets[rule_id]}"
@@ -183,7 +176,7 @@ def command_run(args: argparse.Namespace) -> int:
         f"seed {summary['seed']}{', strict' if args.strict else ''}"
     )
     if not args.no_report:
-        report = generate_report(results, summary)
+        report = generate_report(results, summary, root=output)
         print(f"report: {report}")
     if violated:
         return EXIT_VIOLATION
@@ -219,19 +212,32 @@ def command_faults(args: argparse.Namespace) -> int:
 
 
 def command_report(args: argparse.Namespace) -> int:
-    from transfer_conformance.report import generate_report, open_report
+    from transfer_conformance.report import ReportError, generate_report, open_report
 
+    try:
+        return _report(args, generate_report, open_report)
+    except ReportError as error:
+        raise UsageError(str(error)) from None
+
+
+def _report(args: argparse.Namespace, generate_report: Any, open_report: Any) -> int:
+    root = Path(args.output) if args.output else REPORTS
     if args.action == "generate":
-        summary = json.loads(SUMMARY.read_text(encoding="utf-8")) if SUMMARY.exists() else {}
-        print(generate_report(RESULTS, summary, single_file=args.single_file))
+        summary_path = root / "last-run.json"
+        summary = _load_json(summary_path) if summary_path.exists() else {}
+        print(generate_report(root / "allure-results", summary, args.single_file, root))
         return EXIT_OK
-    return open_report(args.action)
+    return open_report(args.action, root)
 
 
 def command_file_regression(args: argparse.Namespace) -> int:
     from transfer_conformance.regression import regression_bodies
 
-    bodies = regression_bodies(SUMMARY, PREVIOUS, args.test)
+    root = Path(args.output) if args.output else REPORTS
+    try:
+        bodies = regression_bodies(root / "last-run.json", root / "previous-run.json", args.test)
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
     if not bodies:
         print("no failure to file: the last run has no violation outside the known issues")
         return EXIT_OK
@@ -250,23 +256,13 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the conformance suite against a target")
-    run.add_argument(
-        "--target", default="reference", help="profile name in targets/ or a .toml path"
-    )
+    run.add_argument("--target", default="reference", help="profile name in targets/ or a .toml path")
     run.add_argument("--target-url", help="override every base URL of the profile")
-    run.add_argument(
-        "--profile", default="ci", choices=("dev", "ci", "nightly"), help="example budget"
-    )
+    run.add_argument("--profile", default="ci", choices=("dev", "ci", "nightly"), help="example budget")
     run.add_argument("--rule", action="append", default=[], help="only this rule id (repeatable)")
-    run.add_argument(
-        "--strict", action="store_true", help="SHOULD rules and decisions fail the run too"
-    )
-    run.add_argument(
-        "--fault", action="append", default=[], help="embedded reference only: plant this fault"
-    )
-    run.add_argument(
-        "--seed", type=int, help="Hypothesis seed (dev and nightly; ci is derandomized)"
-    )
+    run.add_argument("--strict", action="store_true", help="SHOULD rules and decisions fail the run too")
+    run.add_argument("--fault", action="append", default=[], help="embedded reference only: plant this fault")
+    run.add_argument("--seed", type=int, help="Hypothesis seed (dev and nightly; ci is derandomized)")
     run.add_argument("--examples", type=int, help="override the profile's example budget")
     run.add_argument("--output", help="write results and summary here instead of reports/")
     run.add_argument("--no-shrink", action="store_true", help="skip shrinking failures (faster)")
@@ -279,20 +275,18 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault", action="append", default=[])
     serve.set_defaults(handler=command_serve)
 
-    faults = commands.add_parser(
-        "faults", help="list the fault catalogue (name, rule, description)"
-    )
+    faults = commands.add_parser("faults", help="list the fault catalogue (name, rule, description)")
     faults.set_defaults(handler=command_faults)
 
     report = commands.add_parser("report", help="generate, open or serve the last run's report")
-    report.add_argument(
-        "action", nargs="?", default="generate", choices=("generate", "open", "serve")
-    )
+    report.add_argument("action", nargs="?", default="generate", choices=("generate", "open", "serve"))
     report.add_argument("--single-file", action="store_true", help="one HTML file for a ticket")
+    report.add_argument("--output", help="the folder a run wrote (default reports/)")
     report.set_defaults(handler=command_report)
 
     regression = commands.add_parser("file-regression", help="markdown issue bodies for failures")
     regression.add_argument("test", nargs="?", help="a test id or rule id of the last run")
+    regression.add_argument("--output", help="the folder a run wrote (default reports/)")
     regression.set_defaults(handler=command_file_regression)
 
     bench = commands.add_parser("bench", help="fault matrix, baseline and plot")

@@ -40,6 +40,18 @@ def _text(data: bytes | None) -> str:
     return text
 
 
+def masked_body(data: bytes | None, secrets: SecretRegistry) -> str:
+    """A body for the record: JSON with secret keys masked wholesale (a login answer's bearer
+    is not registered yet when it arrives), every known secret value masked."""
+    text = _text(data)
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            return json.dumps(secrets.mask_data(json.loads(text)), ensure_ascii=False)
+        except ValueError:
+            pass
+    return secrets.mask(text)
+
+
 def shell_word(value: str) -> str:
     """Quote for a POSIX shell, leaving $LP_* placeholders to expand."""
     if not PLACEHOLDER.search(value):
@@ -116,9 +128,7 @@ class RecordingClient:
         self.listeners: list[Listener] = []
         self.history: list[Exchange] = []
         self._limiter = (
-            Limiter(Rate(int(requests_per_second), Duration.SECOND))
-            if requests_per_second
-            else None
+            Limiter(Rate(int(requests_per_second), Duration.SECOND)) if requests_per_second else None
         )
         self._plain = self._session(retries=0)
         self._retrying = self._session(retries=3)
@@ -164,7 +174,7 @@ class RecordingClient:
             method=method,
             url=self.secrets.mask(url),
             request_headers=masked_headers,
-            request_body=self.secrets.mask(_text(body)),
+            request_body=masked_body(body, self.secrets),
         )
         if self._limiter is not None:
             self._limiter.try_acquire("target")
@@ -191,7 +201,7 @@ class RecordingClient:
             for name, value in response.headers.items()
         }
         exchange.content = response.content
-        exchange.response_body = self.secrets.mask(_text(response.content))
+        exchange.response_body = masked_body(response.content, self.secrets)
         self._record(exchange)
         return exchange
 
@@ -216,13 +226,13 @@ class RecordingClient:
             method=method,
             url=self.secrets.mask(url),
             request_headers={name: self.secrets.mask(str(v)) for name, v in headers.items()},
-            request_body=self.secrets.mask(_text(body)),
+            request_body=masked_body(body, self.secrets),
             status=response.status_code,
             response_headers={
                 name.lower(): ("***" if name.lower() == "set-cookie" else self.secrets.mask(v))
                 for name, v in answer_headers.items()
             },
-            response_body=self.secrets.mask(_text(response.content)),
+            response_body=masked_body(response.content, self.secrets),
             elapsed_ms=float(getattr(response, "elapsed", 0) or 0) * 1000,
             content=response.content,
         )

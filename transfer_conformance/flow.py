@@ -46,9 +46,7 @@ def events_of(chat_body: Any) -> list[dict[str, Any]]:
     root = chat_body.get("chat", chat_body) if isinstance(chat_body, dict) else {}
     events = root.get("events", {}) if isinstance(root, dict) else {}
     return [
-        e
-        for e in as_list(events.get("event") if isinstance(events, dict) else None)
-        if isinstance(e, dict)
+        e for e in as_list(events.get("event") if isinstance(events, dict) else None) if isinstance(e, dict)
     ]
 
 
@@ -121,6 +119,12 @@ class Harness:
         self.api.client.forget_history()
         try:
             yield
+        except BaseException as error:
+            # Hypothesis may run other examples after this one fails: keep the failing
+            # example's requests on the error, so the report shows those.
+            if not hasattr(error, "exchanges"):
+                error.exchanges = list(self.api.client.history)  # type: ignore[attr-defined]
+            raise
         finally:
             self.clean_up()
 
@@ -238,9 +242,7 @@ class Harness:
     def transfer_raw(
         self, chat_id: str, raw: bytes, content_type: str, title: str, accept: str = "json"
     ) -> Exchange:
-        return self.api.transfer(
-            self.transferring, chat_id, raw, content_type, title, accept=accept
-        )
+        return self.api.transfer(self.transferring, chat_id, raw, content_type, title, accept=accept)
 
     def try_transfer(self, body: Any, encoding: str = "json") -> tuple[Outcome, Exchange]:
         """Open a chat, transfer it with ``body``, and probe the outcome."""
@@ -259,11 +261,7 @@ class Harness:
         if self.api.ringing_count(self.receiving) and self.receiver_takes(chat_id):
             return False, "the receiving agent could take the chat"
         visitor = self.api.visitor_chat(chat_id)
-        state = (
-            visitor.json().get("chat", {}).get("info", {}).get("state")
-            if visitor.status == 200
-            else None
-        )
+        state = visitor.json().get("chat", {}).get("info", {}).get("state") if visitor.status == 200 else None
         if state != "chatting":
             return False, f"the visitor's chat is {state!r}, not chatting"
         return True, "the chat stays with the transferring agent, unannounced, visitor chatting"

@@ -125,9 +125,7 @@ def load_profile(target: str) -> TargetProfile:
             raise ConfigError(f"{where}: [skills] lacks {', '.join(missing)}")
         base_url = "" if embedded else check_url(str(data.get("base_url", "")), f"{where} base_url")
         decisions = data.get("decisions", {})
-        unknown = [
-            key for key in decisions if key not in rules() or rules()[key].kind != "decision"
-        ]
+        unknown = [key for key in decisions if key not in rules() or rules()[key].kind != "decision"]
         if unknown:
             raise ConfigError(f"{where}: [decisions] names no decision rule: {', '.join(unknown)}")
         profile = TargetProfile(

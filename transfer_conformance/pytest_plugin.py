@@ -67,9 +67,7 @@ CONTRACT_EXAMPLES = {"dev": 6, "ci": 8, "nightly": 50}
 
 
 def contract_budget(config: pytest.Config) -> int:
-    return (
-        config.getoption("--max-examples") or CONTRACT_EXAMPLES[config.getoption("--suite-profile")]
-    )
+    return config.getoption("--max-examples") or CONTRACT_EXAMPLES[config.getoption("--suite-profile")]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -100,6 +98,7 @@ class RunState:
 
 
 RUN = pytest.StashKey[RunState]()
+FAILING = pytest.StashKey[list[Exchange]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -115,9 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--no-shrink"):
         overrides["phases"] = [p for p in Phase if p not in (Phase.shrink, Phase.explain)]
     if overrides:
-        settings.register_profile(
-            "adjusted", parent=settings.get_profile(state.run_profile), **overrides
-        )
+        settings.register_profile("adjusted", parent=settings.get_profile(state.run_profile), **overrides)
         settings.load_profile("adjusted")
     try:
         profile = load_profile(config.getoption("--target"))
@@ -153,9 +150,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.allure_label(rule.level, label_type="level"))
         item.add_marker(pytest.mark.allure_label(rule.kind, label_type="tag"))
         item.add_marker(
-            pytest.mark.allure_link(
-                rule.doc_url, link_type="link", name=f"docs: {rule.doc_section}"
-            )
+            pytest.mark.allure_link(rule.doc_url, link_type="link", name=f"docs: {rule.doc_section}")
         )
         item.add_marker(pytest.mark.allure_description(describe(item, rule)))
     if dropped:
@@ -181,7 +176,8 @@ def _start_harness(config: pytest.Config) -> Harness:
     if profile.embedded and not profile.base_url:
         from reference_target.server import EmbeddedReference  # only for the embedded target
 
-        state.embedded = EmbeddedReference(tuple(config.getoption("--fault")))
+        # The embedded simulator is seeded from the profile itself (targets/reference.toml).
+        state.embedded = EmbeddedReference(tuple(config.getoption("--fault")), Path(profile.source))
         url = state.embedded.start()
         profile.base_url = profile.login_url = profile.visitor_url = url
     client = RecordingClient(profile.request_timeout_s, profile.requests_per_second)
@@ -253,13 +249,30 @@ def attach_exchange(exchange: Exchange) -> None:
         allure.attach(exchange.curl, name="curl", attachment_type=AttachmentType.TEXT)
 
 
+def failing_exchanges(error: BaseException | None) -> list[Exchange] | None:
+    """The requests of the failing example, when the error carries them (see Harness.example)."""
+    if error is None:
+        return None
+    if hasattr(error, "exchanges"):
+        return error.exchanges  # type: ignore[no-any-return]
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = failing_exchanges(inner)
+            if found is not None:
+                return found
+    return None
+
+
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    yield
-    # Attach the requests of the last example only (the minimal failing one, on failure).
+    outcome = yield
+    # Attach the failing example's requests, else those of the last example run.
     state = item.config.stash[RUN]
     if state.harness is not None and "target" in getattr(item, "fixturenames", ()):
-        for exchange in state.harness.api.client.history[-40:]:
+        error = outcome.excinfo[1] if outcome.excinfo else None
+        exchanges = failing_exchanges(error) or state.harness.api.client.history
+        item.stash[FAILING] = exchanges
+        for exchange in exchanges[-40:]:
             attach_exchange(exchange)
 
 
@@ -282,10 +295,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             )
             example = REGISTRY.mask("\n".join(getattr(error, "__notes__", [])))
             if example:
-                allure.attach(
-                    example, name="minimal failing example", attachment_type=AttachmentType.TEXT
-                )
-        history = state.harness.api.client.history[-6:] if state.harness else []
+                allure.attach(example, name="minimal failing example", attachment_type=AttachmentType.TEXT)
+        history = item.stash.get(FAILING, [])[-6:]
         state.results.append(
             {
                 "nodeid": item.nodeid,

@@ -63,11 +63,11 @@ def _body(
     rule = rules().get(result["rule"] or "")
     title = rule.title if rule else result["nodeid"]
     lines = [
-        f"## [{target['name']}] {result['rule']}: {title}"
-        + (" (new since the previous run)" if new else ""),
+        f"## [{target['name']}] {result['rule']}: {title}" + (" (new since the previous run)" if new else ""),
         "",
-        f"- **Rule:** `{result['rule']}` ({result['level']}, {result['kind']}): {rule.behaviour if rule else ''}",
-        f"- **Docs:** {rule.doc_url} ({rule.doc_section})" if rule else "- **Docs:** -",
+        f"- **Rule:** `{result['rule']}` ({result['level']}, {result['kind']}): "
+        + (rule.behaviour if rule else ""),
+        f"- **Docs:** {rule.doc_url} ({rule.doc_section})" if rule else "- **Docs:** (no rule)",
         f"- **Target:** {target['name']} ({target['url']}), run profile {summary['run_profile']}, "
         f"seed {summary['seed']}",
         f"- **Test:** `{result['nodeid']}`",

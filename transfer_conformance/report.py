@@ -20,10 +20,6 @@ from transfer_conformance.secrets import REGISTRY
 
 TOOL = ROOT / "report-tool"
 ALLURE = TOOL / "node_modules" / ".bin" / "allure"
-HTML = REPORTS / "html"
-SINGLE = REPORTS / "single-file"
-HISTORY = REPORTS / "history" / "history.jsonl"
-CONFIG = REPORTS / "allurerc.mjs"
 TEXT_SUFFIXES = {
     ".json",
     ".txt",
@@ -139,18 +135,19 @@ def mark_known_issues(results: Path, summary: dict[str, Any]) -> list[dict[str, 
 
 def _nodeid(result: dict[str, Any]) -> str:
     """The pytest node id of an Allure result (the suite labels each result with it)."""
-    return next((l["value"] for l in result.get("labels", []) if l["name"] == "nodeid"), "")
+    labels = result.get("labels", [])
+    return next((label["value"] for label in labels if label["name"] == "nodeid"), "")
 
 
 def write_config(
-    summary: dict[str, Any], resolutions: list[dict[str, Any]], single_file: bool
-) -> None:
+    root: Path, summary: dict[str, Any], resolutions: list[dict[str, Any]], single_file: bool
+) -> Path:
     target = summary.get("target") or {}
     known = load_known_issues()
     config: dict[str, Any] = {
         "name": f"Transfer a Chat conformance: {target.get('name', '?')}",
-        "output": str(SINGLE if single_file else HTML),
-        "historyPath": str(HISTORY),
+        "output": str(root / ("single-file" if single_file else "html")),
+        "historyPath": str(root / "history" / "history.jsonl"),
         "historyLimit": 30,
         "appendHistory": not single_file,
         "categories": {"rules": categories()},
@@ -175,32 +172,38 @@ def write_config(
         config["resolutions"] = {"rules": resolutions}
         if known.tracker_url:
             config["resolutions"]["links"] = {"tracker": {"urlTemplate": known.tracker_url}}
-    CONFIG.write_text(f"export default {json.dumps(config, indent=1)};\n", encoding="utf-8")
+    path = root / "allurerc.mjs"
+    path.write_text(f"export default {json.dumps(config, indent=1)};\n", encoding="utf-8")
+    return path
 
 
-def generate_report(results: Path, summary: dict[str, Any], single_file: bool = False) -> Path:
-    """Build the HTML report (cleaned first), with history kept across runs."""
+def generate_report(
+    results: Path, summary: dict[str, Any], single_file: bool = False, root: Path = REPORTS
+) -> Path:
+    """Build the HTML report under ``root`` (cleaned first), with history kept across runs."""
     allure = ensure_allure()
     if not results.exists():
         raise ReportError("no results: run `transfer-conformance run` first")
-    output = SINGLE if single_file else HTML
+    output = root / ("single-file" if single_file else "html")
     shutil.rmtree(output, ignore_errors=True)
-    HISTORY.parent.mkdir(parents=True, exist_ok=True)
+    history = root / "history"
+    history.mkdir(parents=True, exist_ok=True)
     resolutions = mark_known_issues(results, summary)
+    target_name = (summary.get("target") or {}).get("name", "")
     (results / "executor.json").write_text(
         json.dumps(
             {
                 "name": "transfer-conformance",
                 "type": "transfer-conformance",
-                "buildName": f"{(summary.get('target') or {}).get('name', '')} {summary.get('run_profile', '')}",
+                "buildName": f"{target_name} {summary.get('run_profile', '')}",
             }
         ),
         encoding="utf-8",
     )
-    write_config(summary, resolutions, single_file)
+    config = write_config(root, summary, resolutions, single_file)
     done = subprocess.run(
-        [str(allure), "generate", str(results), "--config", str(CONFIG), "--output", str(output)],
-        cwd=REPORTS,
+        [str(allure), "generate", str(results), "--config", str(config), "--output", str(output)],
+        cwd=root,
         capture_output=True,
         text=True,
         check=False,
@@ -209,7 +212,7 @@ def generate_report(results: Path, summary: dict[str, Any], single_file: bool = 
         raise ReportError(f"allure generate failed: {done.stderr.strip()[-800:]}")
     strip_analytics(output)
     redact_tree(output)
-    redact_tree(HISTORY.parent)
+    redact_tree(history)
     return output / "index.html"
 
 
@@ -221,12 +224,11 @@ def strip_analytics(output: Path) -> None:
             page.write_text(cleaned, encoding="utf-8")
 
 
-def open_report(action: str) -> int:
+def open_report(action: str, root: Path = REPORTS) -> int:
+    """Serve the report with Allure's static server (a multi-file report needs http)."""
     allure = ensure_allure()
-    if not (HTML / "index.html").exists():
+    html = root / "html"
+    if not (html / "index.html").exists():
         raise ReportError("no report yet: run `transfer-conformance run` or `report generate`")
-    # Allure's static server, on 127.0.0.1 and a port the OS picks.
-    command = [str(allure), "open", str(HTML)]
-    if action == "serve":
-        print(f"serving {HTML}; stop with Ctrl-C")
-    return subprocess.call(command, cwd=REPORTS)
+    print(f"serving {html}; stop with Ctrl-C")
+    return subprocess.call([str(allure), "open", str(html)], cwd=root)

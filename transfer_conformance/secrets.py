@@ -48,11 +48,7 @@ class SecretRegistry:
         """Mask a JSON-like value: secret keys wholesale, every string by the registry."""
         if isinstance(value, dict):
             return {
-                key: (
-                    MASK
-                    if isinstance(key, str) and SECRET_KEYS.match(key)
-                    else self.mask_data(item)
-                )
+                key: (MASK if isinstance(key, str) and SECRET_KEYS.match(key) else self.mask_data(item))
                 for key, item in value.items()
             }
         if isinstance(value, list):

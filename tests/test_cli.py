@@ -1,0 +1,85 @@
+"""The command line as users meet it: exit codes, clear errors, the fault list, serve."""
+
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+from reference_target.faults import FAULTS
+from reference_target.server import READY_PREFIX
+from tests.conftest import run_cli
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_target_exits_3_quickly(tmp_path):
+    started = time.perf_counter()
+    done = run_cli(
+        "run", "--target-url", f"http://127.0.0.1:{free_port()}", "--no-report", "--output", str(tmp_path)
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert time.perf_counter() - started < 30
+    assert "unreachable" in done.stdout and "127.0.0.1" in done.stdout
+
+
+def test_unknown_rule_is_a_usage_error():
+    done = run_cli("run", "--rule", "no-such-rule", "--no-report")
+    assert done.returncode == 2
+    assert "unknown rule no-such-rule" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_target_is_a_usage_error():
+    done = run_cli("run", "--target", "nowhere", "--no-report")
+    assert done.returncode == 2 and "no target profile 'nowhere'" in done.stderr
+
+
+def test_profile_with_an_inline_password_is_refused(tmp_path):
+    profile = tmp_path / "staging.toml"
+    profile.write_text(
+        'name = "staging"\nbase_url = "https://staging.example"\naccount_id = "1"\n'
+        'visitor_app_key_env = "TC_TEST_APP_KEY"\nvisitor_skill = "Sales"\n'
+        '[agents.transferring]\nusername = "a"\npassword = "inline-secret"\nid = 1\n'
+        '[agents.receiving]\nusername = "b"\npassword_env = "TC_TEST_PW"\nid = 2\n'
+        "[skills]\navailable = 1\nunavailable = 2\nunknown = 3\nunknown_agent = 4\n"
+    )
+    done = run_cli("run", "--target", str(profile), "--no-report")
+    assert done.returncode == 2
+    assert "must come from an environment variable" in done.stderr
+    assert "inline-secret" not in done.stderr + done.stdout
+
+
+def test_fault_with_a_url_target_is_a_usage_error():
+    done = run_cli("run", "--target-url", "http://127.0.0.1:9", "--fault", "neither_accepted")
+    assert done.returncode == 2 and "embedded reference" in done.stderr
+
+
+def test_faults_prints_one_tab_separated_line_per_fault():
+    done = run_cli("faults")
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0
+    assert [line.split("\t")[0] for line in lines] == [fault.name for fault in FAULTS]
+    assert all(len(line.split("\t")) == 3 for line in lines)
+
+
+def test_serve_announces_its_url_and_answers_on_root():
+    command = [sys.executable, "-m", "transfer_conformance.cli", "serve", "--port", "0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            line = server.stdout.readline()
+            assert line.startswith(READY_PREFIX)
+            url = line.removeprefix(READY_PREFIX).strip()
+            assert requests.get(url + "/", timeout=5).status_code == 200
+        finally:
+            server.terminate()
+
+
+def test_serve_with_an_unknown_fault_is_a_usage_error():
+    done = run_cli("serve", "--port", "0", "--fault", "no_such_fault")
+    assert done.returncode == 2 and "unknown fault no_such_fault" in done.stderr

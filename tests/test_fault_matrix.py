@@ -1,0 +1,31 @@
+"""The suite proves itself: the reference passes, and every catalogued fault is caught by its
+own rule when the suite is pointed (--target-url) at a reference serving that fault.
+
+Small example budget so the whole matrix stays fast; `transfer-conformance bench` runs the
+full suite per fault and lists the other rules each fault trips.
+"""
+
+import pytest
+
+from reference_target.faults import FAULTS
+from reference_target.server import EmbeddedReference
+from tests.conftest import failed_rules, run_cli, summary_of
+
+BUDGET = ["--examples", "4", "--no-shrink", "--no-report", "--strict"]
+
+
+def test_reference_passes_the_whole_suite_strictly(tmp_path):
+    done = run_cli("run", *BUDGET, "--output", str(tmp_path))
+    assert done.returncode == 0, done.stdout[-3000:]
+    results = summary_of(tmp_path)["results"]
+    assert results and all(r["outcome"] == "passed" for r in results if r["outcome"] != "skipped")
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
+def test_fault_is_caught_by_its_own_rule(tmp_path, fault):
+    with EmbeddedReference((fault.name,)) as served:
+        done = run_cli(
+            "run", "--target-url", served.url, "--rule", fault.rule, *BUDGET, "--output", str(tmp_path)
+        )
+    assert done.returncode == 1, f"{fault.name} not caught: {done.stdout[-2000:]}"
+    assert fault.rule in failed_rules(tmp_path)

@@ -1,0 +1,109 @@
+"""The generated report, opened in headless Chromium (Debian's chromium), shows the run's rules
+and a failure's request and response. In CI (CI=true) this test must run."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.conftest import run_cli
+
+CHROMIUM = shutil.which("chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if CHROMIUM is None and os.environ.get("CI") != "true":
+    pytest.skip("needs Debian's chromium package (apt-get install chromium)", allow_module_level=True)
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def page_text(url: str, profile_dir) -> str:
+    assert CHROMIUM is not None, "CI must install Debian's chromium (see .ci/run)"
+    dom = subprocess.run(
+        [
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={profile_dir}",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    dom = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", dom, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom)).replace("&amp;", "&")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    output = tmp_path_factory.mktemp("report")
+    done = run_cli(
+        "run",
+        "--fault",
+        "skill_wins_over_agent",
+        "--rule",
+        "agent-takes-precedence",
+        "--rule",
+        "transfer-success-status",
+        "--examples",
+        "3",
+        "--output",
+        str(output),
+    )
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    html = output / "html"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(html)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield html, f"http://127.0.0.1:{server.server_address[1]}", output
+    server.shutdown()
+    server.server_close()
+
+
+def test_report_calls_nowhere(report):
+    html, _, _ = report
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "googletagmanager" not in text and "gtag(" not in text
+
+
+def test_overview_shows_the_rules_of_the_run(report, tmp_path):
+    _, url, _ = report
+    text = page_text(f"{url}/index.html", tmp_path / "chromium")
+    assert "The agent id wins over the skill id" in text
+    assert "A valid transfer answers 200" in text
+    assert "Failed 1" in text
+
+
+def test_failure_shows_its_request_and_response(report, tmp_path):
+    html, url, _ = report
+    failed = [json.loads(p.read_text()) for p in (html / "data" / "test-results").glob("*.json")]
+    (result,) = [r for r in failed if r.get("status") == "failed"]
+    text = page_text(f"{url}/index.html#/{result['id']}", tmp_path / "chromium")
+    assert "[agent-takes-precedence]" in text
+    assert "Expected:" in text and "Actual:" in text
+    assert "curl -sS -i -X POST" in text and "/transfer?v=1" in text
+    assert "Authorization: Bearer $LP_BEARER" in text
+    assert "Response: 400" in text
+    assert "skill 40 has no available agent" in text
