@@ -6,6 +6,7 @@ full suite per fault and lists the other rules each fault trips.
 """
 
 import pytest
+import requests
 
 from reference_target.faults import FAULTS
 from reference_target.server import EmbeddedReference
@@ -14,11 +15,16 @@ from tests.conftest import failed_rules, run_cli, summary_of
 BUDGET = ["--examples", "4", "--no-shrink", "--no-report", "--strict"]
 
 
-def test_reference_passes_the_whole_suite_strictly(tmp_path):
-    done = run_cli("run", *BUDGET, "--output", str(tmp_path))
+def test_reference_passes_the_whole_suite_strictly_and_nothing_is_left_behind(tmp_path):
+    with EmbeddedReference() as served:
+        done = run_cli("run", "--target-url", served.url, *BUDGET, "--output", str(tmp_path))
+        # reference-only state summary: every chat the run opened has ended
+        state = requests.get(f"{served.url}/_reference/state", timeout=5).json()
     assert done.returncode == 0, done.stdout[-3000:]
     results = summary_of(tmp_path)["results"]
     assert results and all(r["outcome"] == "passed" for r in results if r["outcome"] != "skipped")
+    assert (state["open_chats"], state["ringing_chats"], state["sessions"]) == (0, 0, 0)
+    assert (tmp_path / "junit.xml").exists()
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
