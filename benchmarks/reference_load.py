@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -53,7 +54,9 @@ class Recorder:
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.errors = 0
 
-    async def call(self, client: httpx.AsyncClient, name: str, method: str, url: str, **kw):
+    async def call(
+        self, client: httpx.AsyncClient, name: str, method: str, url: str, **kw: Any
+    ) -> httpx.Response:
         started = time.perf_counter()
         response = await client.request(method, url, **kw)
         self.latencies[name].append((time.perf_counter() - started) * 1000)
@@ -63,23 +66,31 @@ class Recorder:
 
     def report(self, seconds: float, title: str) -> None:
         total = sum(len(v) for v in self.latencies.values())
-        print(f"\n{title}: {total} requests in {seconds:.1f} s = {total / seconds:,.0f} requests/s"
-              f" ({self.errors} 5xx)")
+        print(
+            f"\n{title}: {total} requests in {seconds:.1f} s = {total / seconds:,.0f} requests/s"
+            f" ({self.errors} 5xx)"
+        )
         for name, values in sorted(self.latencies.items()):
             values.sort()
             p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-            print(f"  {name:28} n={len(values):6}  p50 {statistics.median(values):6.2f} ms"
-                  f"  p99 {p99:6.2f} ms")
+            print(
+                f"  {name:28} n={len(values):6}  p50 {statistics.median(values):6.2f} ms  p99 {p99:6.2f} ms"
+            )
 
 
 async def login(client: httpx.AsyncClient, base: str, username: str, password: str) -> tuple[str, str]:
-    answer = await client.post(f"{base}{ACCOUNT}/login?v=1.3", json={"username": username, "password": password})
+    answer = await client.post(
+        f"{base}{ACCOUNT}/login?v=1.3", json={"username": username, "password": password}
+    )
     bearer = answer.json()["bearer"]
     headers = {"Authorization": f"Bearer {bearer}"}
     session = await client.post(f"{base}{ACCOUNT}/agentSession?v=1", json={"loginData": ""}, headers=headers)
     url = session.json()["agentSessionLocation"]["link"]["@href"]
-    await client.post(f"{url}/availability?v=1", json={"availability": {"chat": "Online"}},
-                      headers={**headers, "X-HTTP-Method-Override": "PUT"})
+    await client.post(
+        f"{url}/availability?v=1",
+        json={"availability": {"chat": "Online"}},
+        headers={**headers, "X-HTTP-Method-Override": "PUT"},
+    )
     return bearer, url
 
 
@@ -91,9 +102,19 @@ async def simple_phase(base: str, seconds: float, workers: int) -> None:
         wrk = shutil.which("wrk")
         if wrk:
             done = subprocess.run(
-                [wrk, "-t1", "-c16", f"-d{int(seconds)}s", "--latency",
-                 "-H", f"Authorization: Bearer {bearer}", f"{session}/availability?v=1"],
-                capture_output=True, text=True, check=True,
+                [
+                    wrk,
+                    "-t1",
+                    "-c16",
+                    f"-d{int(seconds)}s",
+                    "--latency",
+                    "-H",
+                    f"Authorization: Bearer {bearer}",
+                    f"{session}/availability?v=1",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             print("\nsimple requests (wrk, 16 connections, GET availability):")
             print(done.stdout.replace(bearer, "$LP_BEARER"))
@@ -103,8 +124,13 @@ async def simple_phase(base: str, seconds: float, workers: int) -> None:
 
         async def worker() -> None:
             while time.perf_counter() < deadline:
-                await recorder.call(client, "GET availability", "GET", f"{session}/availability?v=1",
-                                    headers={"Authorization": f"Bearer {bearer}"})
+                await recorder.call(
+                    client,
+                    "GET availability",
+                    "GET",
+                    f"{session}/availability?v=1",
+                    headers={"Authorization": f"Bearer {bearer}"},
+                )
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(workers)))
@@ -124,27 +150,53 @@ async def flow_phase(base: str, seconds: float, workers: int, server_pid: int) -
         memory: list[tuple[float, float]] = []
 
         async def end(chat_id: str) -> None:
-            await recorder.call(client, "visitor ends", "POST",
-                                f"{base}{ACCOUNT}/chat/{chat_id}/events?v=1&appKey={key}",
-                                json={"event": {"@type": "state", "state": "ended"}})
+            await recorder.call(
+                client,
+                "visitor ends",
+                "POST",
+                f"{base}{ACCOUNT}/chat/{chat_id}/events?v=1&appKey={key}",
+                json={"event": {"@type": "state", "state": "ended"}},
+            )
 
         async def worker() -> None:
             while time.perf_counter() < deadline:
-                asked = await recorder.call(client, "visitor requests chat", "POST",
-                                            f"{base}{ACCOUNT}/chat/request?v=1&appKey={key}",
-                                            json={"request": {"skill": "Sales"}})
+                asked = await recorder.call(
+                    client,
+                    "visitor requests chat",
+                    "POST",
+                    f"{base}{ACCOUNT}/chat/request?v=1&appKey={key}",
+                    json={"request": {"skill": "Sales"}},
+                )
                 mine = asked.headers["location"].rsplit("/", 1)[-1]
-                taken = await recorder.call(client, "agent takes", "POST", f"{t_session}/incomingRequests?v=1",
-                                            json={}, headers=t_auth)
+                taken = await recorder.call(
+                    client,
+                    "agent takes",
+                    "POST",
+                    f"{t_session}/incomingRequests?v=1",
+                    json={},
+                    headers=t_auth,
+                )
                 if taken.status_code == 201:
                     chat = taken.json()["chatLocation"]["link"]["@href"]
-                    await recorder.call(client, "retrieve available skills", "GET", f"{chat}/transfer?v=1",
-                                        headers=t_auth)
-                    await recorder.call(client, "transfer to skill", "POST", f"{chat}/transfer?v=1",
-                                        json={"transfer": {"skill": {"id": 2}, "text": "over to you"}},
-                                        headers=t_auth)
-                    again = await recorder.call(client, "receiving agent takes", "POST",
-                                                f"{r_session}/incomingRequests?v=1", json={}, headers=r_auth)
+                    await recorder.call(
+                        client, "retrieve available skills", "GET", f"{chat}/transfer?v=1", headers=t_auth
+                    )
+                    await recorder.call(
+                        client,
+                        "transfer to skill",
+                        "POST",
+                        f"{chat}/transfer?v=1",
+                        json={"transfer": {"skill": {"id": 2}, "text": "over to you"}},
+                        headers=t_auth,
+                    )
+                    again = await recorder.call(
+                        client,
+                        "receiving agent takes",
+                        "POST",
+                        f"{r_session}/incomingRequests?v=1",
+                        json={},
+                        headers=r_auth,
+                    )
                     if again.status_code == 201:
                         await end(again.json()["chatLocation"]["link"]["@href"].rsplit("/", 1)[-1])
                     await end(chat.rsplit("/", 1)[-1])
@@ -174,8 +226,10 @@ def main() -> None:
     args = parser.parse_args()
     with EmbeddedReference(seed_path=short_retention_seed()) as server:
         assert server.process is not None
-        print(f"reference target at {server.url}, pid {server.process.pid}, "
-              f"RSS at start {rss_mb(server.process.pid):.1f} MB")
+        print(
+            f"reference target at {server.url}, pid {server.process.pid}, "
+            f"RSS at start {rss_mb(server.process.pid):.1f} MB"
+        )
         asyncio.run(simple_phase(server.url, min(5.0, args.seconds), args.workers))
         asyncio.run(flow_phase(server.url, args.seconds, args.workers, server.process.pid))
 

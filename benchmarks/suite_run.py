@@ -30,8 +30,18 @@ def main() -> None:
     walls = []
     for number in range(1, args.runs + 1):
         with tempfile.TemporaryDirectory() as output:
-            command = [sys.executable, "-m", "transfer_conformance.cli", "run", "--target", "reference",
-                       "--profile", args.profile, "--output", output]
+            command = [
+                sys.executable,
+                "-m",
+                "transfer_conformance.cli",
+                "run",
+                "--target",
+                "reference",
+                "--profile",
+                args.profile,
+                "--output",
+                output,
+            ]
             if args.no_report:
                 command.append("--no-report")
             started = time.perf_counter()
@@ -39,8 +49,10 @@ def main() -> None:
             walls.append(time.perf_counter() - started)
         print(f"run {number}: exit {done.returncode}, {walls[-1]:.1f} s")
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"\nwall time: median {statistics.median(walls):.1f} s, max {max(walls):.1f} s "
-          f"(budget {WALL_BUDGET_S} s)")
+    print(
+        f"\nwall time: median {statistics.median(walls):.1f} s, max {max(walls):.1f} s "
+        f"(budget {WALL_BUDGET_S} s)"
+    )
     print(f"peak resident memory of the largest process: {peak_mb:.0f} MB (budget {MEMORY_BUDGET_MB} MB)")
 
 

@@ -59,10 +59,12 @@ def agent_messages_read_as_skill(method, path, body, status, answer):
 def agent_dropped_when_skill_named(method, path, body, status, answer):
     """Requests: a body naming both loses its agent."""
     if method == "POST" and path.endswith("/transfer"):
+
         def edit(value):
             order = value.get("transfer", {})
             if "skill" in order:
                 order.pop("agent", None)
+
         body = _json_edit(body, edit)
         if b"<skill>" in body:
             body = re.sub(rb"<agent>.*?</agent>", b"", body, flags=re.S)
@@ -72,8 +74,11 @@ def agent_dropped_when_skill_named(method, path, body, status, answer):
 def xml_counts_inflated(method, path, body, status, answer):
     """Responses: XML skills lists count one more online agent than JSON ones."""
     if method == "GET" and path.endswith("/transfer"):
-        answer = re.sub(rb"<onlineAgents>(\d+)</onlineAgents>",
-                        lambda m: b"<onlineAgents>%d</onlineAgents>" % (int(m.group(1)) + 1), answer)
+        answer = re.sub(
+            rb"<onlineAgents>(\d+)</onlineAgents>",
+            lambda m: b"<onlineAgents>%d</onlineAgents>" % (int(m.group(1)) + 1),
+            answer,
+        )
     return body, status, answer
 
 
@@ -104,19 +109,26 @@ class MutationProxy:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length",)}
         async with httpx.AsyncClient() as client:
             answer = await client.request(
-                request.method, f"{self.upstream}{path}", params=request.query_params,
-                headers=headers, content=body,
+                request.method,
+                f"{self.upstream}{path}",
+                params=request.query_params,
+                headers=headers,
+                content=body,
             )
         status, content = answer.status_code, answer.content
         if self.mutation:
             _, status, content = self.mutation(request.method, path, body, status, content)
-        passed = {k: v for k, v in answer.headers.items()
-                  if k.lower() not in ("content-length", "content-encoding", "transfer-encoding")}
+        passed = {
+            k: v
+            for k, v in answer.headers.items()
+            if k.lower() not in ("content-length", "content-encoding", "transfer-encoding")
+        }
         return Response(content, status, passed)
 
     def __enter__(self) -> MutationProxy:
-        app = Starlette(routes=[Route("/{path:path}", self.forward,
-                                      methods=["GET", "POST", "PUT", "DELETE"])])
+        app = Starlette(
+            routes=[Route("/{path:path}", self.forward, methods=["GET", "POST", "PUT", "DELETE"])]
+        )
         config = uvicorn.Config(app, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
         self.sock.listen(128)

@@ -83,3 +83,31 @@ def test_serve_announces_its_url_and_answers_on_root():
 def test_serve_with_an_unknown_fault_is_a_usage_error():
     done = run_cli("serve", "--port", "0", "--fault", "no_such_fault")
     assert done.returncode == 2 and "unknown fault no_such_fault" in done.stderr
+
+
+def test_known_issue_is_shown_as_known_and_does_not_fail_the_run(tmp_path):
+    known = tmp_path / "known.toml"
+    known.write_text(
+        'tracker_url = "https://tracker.example.com/browse/%s"\n'
+        '[[issue]]\nrule = "agent-takes-precedence"\nticket = "CHAT-42"\n'
+    )
+    args = [
+        "--fault",
+        "skill_wins_over_agent",
+        "--rule",
+        "agent-takes-precedence",
+        "--examples",
+        "3",
+        "--no-shrink",
+        "--output",
+        str(tmp_path / "out"),
+    ]
+    unknown = run_cli("run", *args, "--no-report")
+    assert unknown.returncode == 1
+    done = run_cli("run", *args, "--known-issues", str(known))
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "known issue CHAT-42" in done.stdout
+    results = (tmp_path / "out" / "allure-results").glob("*-result.json")
+    assert any('"known-issue"' in path.read_text() for path in results)
+    nothing = run_cli("file-regression", "--known-issues", str(known), "--output", str(tmp_path / "out"))
+    assert "no failure to file" in nothing.stdout

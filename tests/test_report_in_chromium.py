@@ -14,6 +14,9 @@ import pytest
 
 from tests.conftest import run_cli
 
+# The module shares one suite run: keep its tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("chromium-report")
+
 CHROMIUM = shutil.which("chromium")
 FLAGS = [
     "--headless",
@@ -107,3 +110,22 @@ def test_failure_shows_its_request_and_response(report, tmp_path):
     assert "Authorization: Bearer $LP_BEARER" in text
     assert "Response: 400" in text
     assert "skill 40 has no available agent" in text
+
+
+def test_second_run_adds_to_the_history(report):
+    _, _, output = report
+    history = output / "history" / "history.jsonl"
+    before = len(history.read_text().splitlines())
+    done = run_cli(
+        "run",
+        "--fault",
+        "skill_wins_over_agent",
+        "--rule",
+        "agent-takes-precedence",
+        "--examples",
+        "3",
+        "--output",
+        str(output),
+    )
+    assert done.returncode == 1
+    assert len(history.read_text().splitlines()) == before + 1

@@ -10,6 +10,9 @@ import pytest
 from tests.conftest import run_cli
 from transfer_conformance.paths import TARGETS
 
+# The module shares one suite run: keep its tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("canary-run")
+
 CANARIES = {
     "ref-pass-tara-51c3": "canary-pass-transferring-7f3a91",
     "ref-pass-rico-9a07": "canary-pass-receiving-0c55e2",

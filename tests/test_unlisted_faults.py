@@ -18,8 +18,18 @@ def reference():
 
 def test_proxy_without_mutation_passes(reference, tmp_path):
     with MutationProxy(reference.url, None) as proxy:
-        done = run_cli("run", "--target-url", proxy.url, "--rule", "agent-takes-precedence",
-                       "--rule", "transfer-system-message", *ARGS, "--output", str(tmp_path))
+        done = run_cli(
+            "run",
+            "--target-url",
+            proxy.url,
+            "--rule",
+            "agent-takes-precedence",
+            "--rule",
+            "transfer-system-message",
+            *ARGS,
+            "--output",
+            str(tmp_path),
+        )
     assert done.returncode == 0, done.stdout[-2000:]
 
 

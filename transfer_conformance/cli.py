@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from collections import defaultdict
@@ -271,6 +272,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--output", help="write results and summary here instead of reports/")
     run.add_argument("--no-shrink", action="store_true", help="skip shrinking failures (faster)")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    run.add_argument("--known-issues", help="known-issues file (default known-issues.toml)")
     run.set_defaults(handler=command_run)
 
     serve = commands.add_parser("serve", help="run the reference target standalone")
@@ -286,11 +288,13 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("action", nargs="?", default="generate", choices=("generate", "open", "serve"))
     report.add_argument("--single-file", action="store_true", help="one HTML file for a ticket")
     report.add_argument("--output", help="the folder a run wrote (default reports/)")
+    report.add_argument("--known-issues", help="known-issues file (default known-issues.toml)")
     report.set_defaults(handler=command_report)
 
     regression = commands.add_parser("file-regression", help="markdown issue bodies for failures")
     regression.add_argument("test", nargs="?", help="a test id or rule id of the last run")
     regression.add_argument("--output", help="the folder a run wrote (default reports/)")
+    regression.add_argument("--known-issues", help="known-issues file (default known-issues.toml)")
     regression.set_defaults(handler=command_file_regression)
 
     bench = commands.add_parser("bench", help="fault matrix, baseline and plot")
@@ -304,6 +308,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    known = getattr(args, "known_issues", None)
+    if known:
+        if not Path(known).is_file():
+            print(f"error: no known-issues file {known}", file=sys.stderr)
+            sys.exit(EXIT_USAGE)
+        # Read wherever known issues matter: the table, the report and file-regression.
+        os.environ["TC_KNOWN_ISSUES"] = str(Path(known).resolve())
     try:
         code = args.handler(args)
     except (UsageError, ConfigError) as error:

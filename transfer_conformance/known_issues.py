@@ -13,6 +13,7 @@ The file is known-issues.toml at the top of the checkout (see README "Known issu
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,9 @@ class KnownIssues:
         return self.tracker_url.replace("%s", issue.ticket) if self.tracker_url else issue.ticket
 
 
-def load_known_issues(path: Path = KNOWN_ISSUES) -> KnownIssues:
+def load_known_issues(path: Path | None = None) -> KnownIssues:
+    """The known issues (the file named by --known-issues, else known-issues.toml)."""
+    path = path or Path(os.environ.get("TC_KNOWN_ISSUES", KNOWN_ISSUES))
     if not path.exists():
         return KnownIssues("", ())
     try:
