@@ -284,7 +284,11 @@ def run_bench(args: argparse.Namespace) -> int:
                 "caught": run.caught,
                 "other_rules": [r for r in run.failed_rules if r != run.rule],
                 "baseline": (
-                    {**asdict(baseline[run.name]), "caught": baseline[run.name].caught}
+                    {
+                        **asdict(baseline[run.name]),
+                        "caught": baseline[run.name].caught,
+                        "new_vs_reference": new_signatures(baseline[run.name], baseline),
+                    }
                     if run.name in baseline
                     else None
                 ),
