@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check, is_client_error
+from transfer_conformance.verdict import check_refused
 
 pytestmark = pytest.mark.rule("bearer-required")
 
@@ -13,15 +13,8 @@ def test_transfer_without_a_valid_bearer_is_refused(target, bearer):
     """A transfer without a bearer, or with one the target never issued, is a 4xx; nothing moves."""
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, TransferBody(agent="receiving"), bearer=bearer)
-    check(
-        is_client_error(exchange.status),
-        "bearer-required",
-        "a 4xx status",
-        f"{exchange.status}",
-        exchange,
-    )
-    unchanged, how = target.still_with_first_agent(chat_id)
-    check(unchanged, "bearer-required", "nothing changes", how, exchange)
+    check_refused("bearer-required", exchange)
+    target.check_unchanged("bearer-required", chat_id, exchange)
 
 
 @pytest.mark.parametrize("bearer", list(BAD_BEARERS.values()), ids=list(BAD_BEARERS))
@@ -33,10 +26,4 @@ def test_skills_list_without_a_valid_bearer_is_refused(target, bearer):
     exchange = target.api.client.send(
         "GET", url, title="retrieve available skills without a valid bearer", headers=headers
     )
-    check(
-        is_client_error(exchange.status),
-        "bearer-required",
-        "a 4xx status",
-        f"{exchange.status}",
-        exchange,
-    )
+    check_refused("bearer-required", exchange)

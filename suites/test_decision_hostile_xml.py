@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import HOSTILE_XML, TransferBody, hostile_xml
-from transfer_conformance.verdict import check
+from transfer_conformance.verdict import check, check_status
 
 pytestmark = pytest.mark.rule("decision-hostile-xml")
 
@@ -13,13 +13,7 @@ def test_xml_with_a_dtd_is_refused_unexpanded_and_the_target_stays_healthy(targe
     chat_id = target.open_chat()
     raw = hostile_xml(kind, target.profile.skills["available"])
     exchange = target.transfer_raw(chat_id, raw, "application/xml", f"transfer with {kind}")
-    check(
-        exchange.status == status,
-        "decision-hostile-xml",
-        f"{status}",
-        f"{exchange.status}",
-        exchange,
-    )
+    check_status("decision-hostile-xml", exchange, status)
     leaked = "root:" in exchange.response_body or "aaaaaaaaaaaaaaaaaaaaaaaa" in exchange.response_body
     check(
         not leaked,

@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
+from transfer_conformance.verdict import check_status
 
 pytestmark = pytest.mark.rule("decision-status-bad-bearer")
 
@@ -12,10 +12,4 @@ def test_bad_bearer_answers_the_decided_status(target, bearer):
     status = target.decision("decision-status-bad-bearer")["status"]
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, TransferBody(agent="receiving"), bearer=bearer)
-    check(
-        exchange.status == status,
-        "decision-status-bad-bearer",
-        f"{status}",
-        f"{exchange.status}",
-        exchange,
-    )
+    check_status("decision-status-bad-bearer", exchange, status)

@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
+from transfer_conformance.verdict import check_status
 
 pytestmark = pytest.mark.rule("decision-status-chat-not-owned")
 
@@ -11,15 +11,9 @@ def test_unknown_chat_answers_the_decided_status(target):
     status = target.decision("decision-status-chat-not-owned")["status"]
     unknown = "H000000000000000K00000000"
     moved = target.transfer(unknown, TransferBody(agent="receiving"))
-    check(
-        moved.status == status,
-        "decision-status-chat-not-owned",
-        f"{status}",
-        f"{moved.status}",
-        moved,
-    )
+    check_status("decision-status-chat-not-owned", moved, status)
     read = target.api.agent_chat(target.transferring, unknown)
-    check(read.status == status, "decision-status-chat-not-owned", f"{status}", f"{read.status}", read)
+    check_status("decision-status-chat-not-owned", read, status)
 
 
 def test_chat_ringing_for_someone_else_answers_the_decided_status(target):
@@ -27,10 +21,4 @@ def test_chat_ringing_for_someone_else_answers_the_decided_status(target):
     status = target.decision("decision-status-chat-not-owned")["status"]
     chat_id = target.ring_new_chat()
     exchange = target.transfer(chat_id, TransferBody(agent="receiving"))
-    check(
-        exchange.status == status,
-        "decision-status-chat-not-owned",
-        f"{status}",
-        f"{exchange.status}",
-        exchange,
-    )
+    check_status("decision-status-chat-not-owned", exchange, status)

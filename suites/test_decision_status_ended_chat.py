@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
+from transfer_conformance.verdict import check, check_status
 
 pytestmark = pytest.mark.rule("decision-status-ended-chat")
 
@@ -12,13 +12,7 @@ def test_ended_chat_answers_the_decided_status(target):
     chat_id = target.open_chat()
     target.api.expect_status(target.api.visitor_end(chat_id), 200, 201)
     exchange = target.transfer(chat_id, TransferBody(agent="receiving"))
-    check(
-        exchange.status == status,
-        "decision-status-ended-chat",
-        f"{status}",
-        f"{exchange.status}",
-        exchange,
-    )
+    check_status("decision-status-ended-chat", exchange, status)
     visitor = target.api.visitor_chat(chat_id)
     state = visitor.json().get("chat", {}).get("info", {}).get("state") if visitor.status == 200 else None
     check(

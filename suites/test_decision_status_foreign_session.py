@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
+from transfer_conformance.verdict import check_status
 
 pytestmark = pytest.mark.rule("decision-status-foreign-session")
 
@@ -11,10 +11,4 @@ def test_foreign_session_answers_the_decided_status(target):
     status = target.decision("decision-status-foreign-session")["status"]
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, TransferBody(skill="available"), bearer=target.receiving.bearer)
-    check(
-        exchange.status == status,
-        "decision-status-foreign-session",
-        f"{status}",
-        f"{exchange.status}",
-        exchange,
-    )
+    check_status("decision-status-foreign-session", exchange, status)

@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
+from transfer_conformance.verdict import check_status
 
 pytestmark = pytest.mark.rule("decision-status-neither")
 
@@ -12,10 +12,4 @@ def test_body_naming_neither_answers_the_decided_status(target, encoding):
     status = target.decision("decision-status-neither")["status"]
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, TransferBody(text="nobody named"), encoding)
-    check(
-        exchange.status == status,
-        "decision-status-neither",
-        f"{status}",
-        f"{exchange.status}",
-        exchange,
-    )
+    check_status("decision-status-neither", exchange, status)

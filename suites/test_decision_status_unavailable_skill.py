@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
+from transfer_conformance.verdict import check_status
 
 pytestmark = pytest.mark.rule("decision-status-unavailable-skill")
 
@@ -12,10 +12,4 @@ def test_unavailable_skill_answers_the_decided_status(target, encoding):
     status = target.decision("decision-status-unavailable-skill")["status"]
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, TransferBody(skill="unavailable"), encoding)
-    check(
-        exchange.status == status,
-        "decision-status-unavailable-skill",
-        f"{status}",
-        f"{exchange.status}",
-        exchange,
-    )
+    check_status("decision-status-unavailable-skill", exchange, status)

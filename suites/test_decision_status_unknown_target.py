@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
+from transfer_conformance.verdict import check_status
 
 pytestmark = pytest.mark.rule("decision-status-unknown-target")
 
@@ -16,10 +16,4 @@ def test_unknown_id_answers_the_decided_status(target, body):
     status = target.decision("decision-status-unknown-target")["status"]
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, body)
-    check(
-        exchange.status == status,
-        "decision-status-unknown-target",
-        f"{status}",
-        f"{exchange.status}",
-        exchange,
-    )
+    check_status("decision-status-unknown-target", exchange, status)

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from strategies import TransferBody, texts
-from transfer_conformance.verdict import check
+from transfer_conformance.verdict import check, check_status
 
 pytestmark = pytest.mark.rule("decision-text-characters")
 
@@ -42,10 +42,4 @@ def test_character_xml_cannot_carry_is_refused(target, character):
         }
     ).encode()
     exchange = target.transfer_raw(chat_id, raw, "application/json", f"transfer with U+{ord(character):04X}")
-    check(
-        exchange.status == status,
-        "decision-text-characters",
-        f"{status}",
-        f"{exchange.status}",
-        exchange,
-    )
+    check_status("decision-text-characters", exchange, status)

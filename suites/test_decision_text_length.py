@@ -29,5 +29,4 @@ def test_longest_text_is_accepted_and_one_more_is_refused(target, encoding):
         f"{refused.status}",
         refused,
     )
-    unchanged, how = target.still_with_first_agent(chat_id)
-    check(unchanged, "decision-text-length", "nothing changes", how, refused)
+    target.check_unchanged("decision-text-length", chat_id, refused)

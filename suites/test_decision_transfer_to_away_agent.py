@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
+from transfer_conformance.verdict import check_status
 
 pytestmark = pytest.mark.rule("decision-transfer-to-away-agent")
 
@@ -13,12 +13,5 @@ def test_transfer_to_an_away_agent_answers_the_decided_status(target):
         pytest.skip("the profile names no [agents.away]")
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, TransferBody(agent="away"))
-    check(
-        exchange.status == status,
-        "decision-transfer-to-away-agent",
-        f"{status}",
-        f"{exchange.status}",
-        exchange,
-    )
-    unchanged, how = target.still_with_first_agent(chat_id)
-    check(unchanged, "decision-transfer-to-away-agent", "nothing changes", how, exchange)
+    check_status("decision-transfer-to-away-agent", exchange, status)
+    target.check_unchanged("decision-transfer-to-away-agent", chat_id, exchange)

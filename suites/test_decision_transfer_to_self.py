@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
+from transfer_conformance.verdict import check, check_status
 
 pytestmark = pytest.mark.rule("decision-transfer-to-self")
 
@@ -11,13 +11,7 @@ def test_transfer_to_oneself_answers_the_decided_status(target):
     status = target.decision("decision-transfer-to-self")["status"]
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, TransferBody(agent="self"))
-    check(
-        exchange.status == status,
-        "decision-transfer-to-self",
-        f"{status}",
-        f"{exchange.status}",
-        exchange,
-    )
+    check_status("decision-transfer-to-self", exchange, status)
     first = target.api.agent_chat(target.transferring, chat_id)
     check(
         first.status == 200,

@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check, is_client_error
+from transfer_conformance.verdict import check_refused
 
 pytestmark = pytest.mark.rule("session-owner-only")
 
@@ -18,14 +18,7 @@ def test_another_agents_bearer_cannot_use_the_session(target):
         title="another agent reads the chat",
         headers=api.headers(accept="json", bearer=intruder),
     )
-    check(is_client_error(read.status), "session-owner-only", "a 4xx status", f"{read.status}", read)
+    check_refused("session-owner-only", read)
     moved = target.transfer(chat_id, TransferBody(skill="available"), bearer=intruder)
-    check(
-        is_client_error(moved.status),
-        "session-owner-only",
-        "a 4xx status",
-        f"{moved.status}",
-        moved,
-    )
-    unchanged, how = target.still_with_first_agent(chat_id)
-    check(unchanged, "session-owner-only", "nothing changes", how, moved)
+    check_refused("session-owner-only", moved)
+    target.check_unchanged("session-owner-only", chat_id, moved)

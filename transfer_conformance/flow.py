@@ -266,6 +266,13 @@ class Harness:
             return False, f"the visitor's chat is {state!r}, not chatting"
         return True, "the chat stays with the transferring agent, unannounced, visitor chatting"
 
+    def check_unchanged(self, rule_id: str, chat_id: str, exchange: Exchange) -> None:
+        """Judge ``rule_id``: the refused transfer left the chat where it was."""
+        from transfer_conformance.verdict import check
+
+        unchanged, how = self.still_with_first_agent(chat_id)
+        check(unchanged, rule_id, "nothing changes", how, exchange)
+
     def visitor_strings(self, chat_id: str) -> list[str]:
         """Every string the visitor can read about the chat, in both formats."""
         found: list[str] = []

@@ -35,3 +35,13 @@ def check(condition: bool, rule_id: str, expected: str, actual: str, *exchanges:
 
 def is_client_error(status: int | None) -> bool:
     return status is not None and 400 <= status < 500
+
+
+def check_status(rule_id: str, exchange: Exchange, expected: int) -> None:
+    """The exchange answered exactly ``expected``."""
+    check(exchange.status == expected, rule_id, f"{expected}", f"{exchange.status}", exchange)
+
+
+def check_refused(rule_id: str, exchange: Exchange) -> None:
+    """The exchange was refused with a 4xx (which one is a decision, not judged here)."""
+    check(is_client_error(exchange.status), rule_id, "a 4xx status", f"{exchange.status}", exchange)
