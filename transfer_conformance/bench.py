@@ -61,7 +61,8 @@ class BaselineRun:
         return self.exit_code == 1
 
 
-OPERATION = re.compile(r"^_+ ?(\w+ /\S*) ?_+$")
+# An operation's heading: "___ POST /path ___", or the bare "POST /path" when it is too long.
+OPERATION = re.compile(r"^[_ ]*((?:GET|POST|PUT|DELETE|PATCH|TRACE|HEAD|OPTIONS) /\S*)[_ ]*$")
 FAILURE = re.compile(r"^- (ST\d+) ")
 
 
@@ -69,7 +70,7 @@ def failure_signatures(console: str) -> list[str]:
     """(operation, failure code) pairs the Schemathesis CLI printed."""
     found, operation = set(), "?"
     for line in console.splitlines():
-        header = OPERATION.match(line.strip())
+        header = OPERATION.match(line)
         if header:
             operation = header.group(1)
         failure = FAILURE.match(line.strip())
