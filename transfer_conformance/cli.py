@@ -47,6 +47,10 @@ def pytest_arguments(args: argparse.Namespace, results: Path, summary: Path) -> 
         str(SUITES),
         "-p",
         "no:cacheprovider",
+        # Schemathesis is used as a library here; its pytest plugin blanks Hypothesis'
+        # failing-example values in reports, so it stays off.
+        "-p",
+        "no:schemathesis",
         "--rootdir",
         str(ROOT),
         "-o",

@@ -101,6 +101,10 @@ class Harness:
         self.agents: dict[str, AgentContext] = {}
         self.created: list[str] = []
 
+    def __repr__(self) -> str:
+        # Shown in Hypothesis' failing examples: name the target, not an object address.
+        return f"<target {self.profile.name}>"
+
     def decision(self, rule_id: str) -> dict[str, Any]:
         """What the profile says this target does for a decision (rules.yaml by default).
 
