@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import sys
 from collections import defaultdict
@@ -79,8 +80,11 @@ def pytest_arguments(args: argparse.Namespace, results: Path, summary: Path) -> 
         arguments += ["--rule", rule_id]
     for fault in args.fault:
         arguments += ["--fault", fault]
-    if args.seed is not None:
-        arguments += [f"--hypothesis-seed={args.seed}"]
+    if args.profile != "ci":
+        # dev and nightly explore; the seed they used is recorded so a failure can be replayed
+        # with --seed. ci stays derandomized.
+        seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
+        arguments += [f"--hypothesis-seed={seed}"]
     if args.examples:
         arguments += ["--max-examples", str(args.examples)]
     if args.no_shrink:
@@ -135,6 +139,8 @@ def rule_table(summary: dict[str, Any], strict: bool) -> tuple[list[str], bool, 
             violated = violated or counts_toward
         elif counts["known"] and not counts["broken"]:
             verdict = f"known issue {tickets[rule_id]}"
+            if tickets[rule_id] != "muted" and known.tracker_url:
+                verdict += f" ({known.tracker_url.replace('%s', tickets[rule_id])})"
         elif counts["broken"]:
             verdict = "BROKEN (environment or set-up)"
             broken = True
@@ -154,7 +160,7 @@ def rule_table(summary: dict[str, Any], strict: bool) -> tuple[list[str], bool, 
 def command_run(args: argparse.Namespace) -> int:
     import pytest
 
-    from transfer_conformance.report import generate_report, redact_tree
+    from transfer_conformance.report import ReportError, generate_report, redact_tree
 
     validate_run(args)
     output = Path(args.output) if args.output else REPORTS
@@ -185,8 +191,11 @@ def command_run(args: argparse.Namespace) -> int:
         f"seed {summary['seed']}{', strict' if args.strict else ''}"
     )
     if not args.no_report:
-        report = generate_report(results, summary, root=output)
-        print(f"report: {report}")
+        try:
+            print(f"report: {generate_report(results, summary, root=output)}")
+        except ReportError as error:
+            # The verdict stands without the HTML; say why it is missing.
+            print(f"report not generated: {error}", file=sys.stderr)
     if violated:
         return EXIT_VIOLATION
     if broken or code == EXIT_BROKEN:
@@ -255,9 +264,29 @@ def command_file_regression(args: argparse.Namespace) -> int:
 
 
 def command_bench(args: argparse.Namespace) -> int:
+    from reference_target.faults import UnknownFaultError, parse_faults
     from transfer_conformance.bench import run_bench
 
+    try:
+        parse_faults(args.faults or [])
+    except UnknownFaultError as error:
+        raise UsageError(str(error)) from None
+
     return run_bench(args)
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (0 to 65535; 0 picks a free one)")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -272,7 +301,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true", help="SHOULD rules and decisions fail the run too")
     run.add_argument("--fault", action="append", default=[], help="embedded reference only: plant this fault")
     run.add_argument("--seed", type=int, help="Hypothesis seed (dev and nightly; ci is derandomized)")
-    run.add_argument("--examples", type=int, help="override the profile's example budget")
+    run.add_argument("--examples", type=positive, help="override the profile's example budget")
     run.add_argument("--output", help="write results and summary here instead of reports/")
     run.add_argument("--no-shrink", action="store_true", help="skip shrinking failures (faster)")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
@@ -280,7 +309,7 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=command_run)
 
     serve = commands.add_parser("serve", help="run the reference target standalone")
-    serve.add_argument("--port", type=int, required=True)
+    serve.add_argument("--port", type=port, required=True, help="0 picks a free port")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--fault", action="append", default=[])
     serve.set_defaults(handler=command_serve)
@@ -302,8 +331,8 @@ def parser() -> argparse.ArgumentParser:
     regression.set_defaults(handler=command_file_regression)
 
     bench = commands.add_parser("bench", help="fault matrix, baseline and plot")
-    bench.add_argument("--examples", type=int, default=None, help="example budget per property")
-    bench.add_argument("--workers", type=int, default=2)
+    bench.add_argument("--examples", type=positive, default=None, help="example budget per property")
+    bench.add_argument("--workers", type=positive, default=2)
     bench.add_argument("--faults", nargs="*", default=None, help="only these faults")
     bench.add_argument("--no-baseline", action="store_true")
     bench.set_defaults(handler=command_bench)

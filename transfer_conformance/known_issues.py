@@ -50,9 +50,6 @@ class KnownIssues:
     def find(self, result: dict[str, Any], target: str) -> KnownIssue | None:
         return next((issue for issue in self.issues if issue.matches(result, target)), None)
 
-    def link(self, issue: KnownIssue) -> str:
-        return self.tracker_url.replace("%s", issue.ticket) if self.tracker_url else issue.ticket
-
 
 def load_known_issues(path: Path | None = None) -> KnownIssues:
     """The known issues (the file named by --known-issues, else known-issues.toml)."""
