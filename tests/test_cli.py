@@ -111,3 +111,18 @@ def test_known_issue_is_shown_as_known_and_does_not_fail_the_run(tmp_path):
     assert any('"known-issue"' in path.read_text() for path in results)
     nothing = run_cli("file-regression", "--known-issues", str(known), "--output", str(tmp_path / "out"))
     assert "no failure to file" in nothing.stdout
+
+
+def test_report_serve_answers_on_loopback(tmp_path):
+    html = tmp_path / "html"
+    html.mkdir()
+    (html / "index.html").write_text("<html>report</html>")
+    command = [sys.executable, "-m", "transfer_conformance.cli", "report", "serve", "--output", str(tmp_path)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            line = server.stdout.readline()
+            url = line.split(" at ", 1)[1].split(";")[0]
+            assert url.startswith("http://127.0.0.1:")
+            assert requests.get(url, timeout=5).text == "<html>report</html>"
+        finally:
+            server.terminate()

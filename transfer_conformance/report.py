@@ -6,10 +6,14 @@ Allure 3 comes from npm, pinned with its lockfile in report-tool/, installed on 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import re
 import shutil
 import subprocess
+import webbrowser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -224,11 +228,22 @@ def strip_analytics(output: Path) -> None:
             page.write_text(cleaned, encoding="utf-8")
 
 
-def open_report(action: str, root: Path = REPORTS) -> int:
-    """Serve the report with Allure's static server (a multi-file report needs http)."""
-    allure = ensure_allure()
+def open_report(action: str, root: Path = REPORTS, port: int = 0) -> int:
+    """Serve the report on 127.0.0.1 (a multi-file report needs http); `open` also opens a browser."""
     html = root / "html"
     if not (html / "index.html").exists():
         raise ReportError("no report yet: run `transfer-conformance run` or `report generate`")
-    print(f"serving {html}; stop with Ctrl-C")
-    return subprocess.call([str(allure), "open", str(html)], cwd=root)
+    handler = functools.partial(_QuietHandler, directory=str(html))
+    with ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
+        print(f"serving the report at {url}; stop with Ctrl-C", flush=True)
+        if action == "open":
+            webbrowser.open(url)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    return 0
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
