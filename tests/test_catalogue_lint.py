@@ -127,3 +127,11 @@ def test_every_fault_names_a_checked_rule(fault):
 def test_faults_cover_the_transfer_page_musts():
     assert TRANSFER_PAGE_MUSTS <= {fault.rule for fault in FAULTS}
     assert len(FAULTS) >= 15
+
+
+def test_committed_list_of_conformance_tests_is_current():
+    from transfer_conformance.conformance_list import LIST, conformance_list
+
+    assert LIST.read_text(encoding="utf-8") == conformance_list(), (
+        "specs/conformance-tests.yaml drifted: run `transfer-conformance list-tests --write`"
+    )

@@ -263,6 +263,18 @@ def command_file_regression(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_list_tests(args: argparse.Namespace) -> int:
+    from transfer_conformance.conformance_list import LIST, conformance_list
+
+    text = conformance_list()
+    if args.write:
+        LIST.write_text(text, encoding="utf-8")
+        print(f"written: {LIST}")
+    else:
+        print(text, end="")
+    return EXIT_OK
+
+
 def command_bench(args: argparse.Namespace) -> int:
     from reference_target.faults import UnknownFaultError, parse_faults
     from transfer_conformance.bench import run_bench
@@ -329,6 +341,10 @@ def parser() -> argparse.ArgumentParser:
     regression.add_argument("--output", help="the folder a run wrote (default reports/)")
     regression.add_argument("--known-issues", help="known-issues file (default known-issues.toml)")
     regression.set_defaults(handler=command_file_regression)
+
+    listing = commands.add_parser("list-tests", help="the conformance tests by rule and level")
+    listing.add_argument("--write", action="store_true", help="rewrite specs/conformance-tests.yaml")
+    listing.set_defaults(handler=command_list_tests)
 
     bench = commands.add_parser("bench", help="fault matrix, baseline and plot")
     bench.add_argument("--examples", type=positive, default=None, help="example budget per property")
