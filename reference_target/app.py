@@ -7,7 +7,6 @@ against the XSD, so the simulator accepts exactly what the spec describes.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import xml.etree.ElementTree as plain_et
 from collections.abc import Awaitable, Callable
@@ -30,7 +29,7 @@ from reference_target.state import (
     World,
     now_iso,
 )
-from transfer_conformance.spec import body_validator, operations, resolve, validator_for
+from transfer_conformance.spec import body_validator, parameter_problems
 from transfer_conformance.xmlcodec import XmlBodyError, render_body_xml, xsd_codec
 
 Handler = Callable[[Request, World], Awaitable[Response]]
@@ -179,23 +178,6 @@ def _errors(operation_id: str, body: Any) -> Any:
     return body_validator(operation_id, "request", "application/json").iter_errors(body)
 
 
-@functools.cache
-def _query_parameters(operation_id: str) -> list[tuple[str, bool, Any]]:
-    parameters = []
-    for parameter in operations()[operation_id].definition.get("parameters", []):
-        if "$ref" in parameter:
-            parameter = resolve(parameter["$ref"])
-        if parameter["in"] == "query":
-            parameters.append(
-                (
-                    parameter["name"],
-                    parameter.get("required", False),
-                    validator_for(parameter["schema"]),
-                )
-            )
-    return parameters
-
-
 def check_query(request: Request, operation_id: str) -> None:
     """Query parameters as the spec declares them (v=1 required, NC, from, skill, ...).
 
@@ -204,13 +186,9 @@ def check_query(request: Request, operation_id: str) -> None:
     """
     if "" in request.query_params:
         raise ApiError(400, "a query parameter has no name", 56)
-    for name, required, validator in _query_parameters(operation_id):
-        value = request.query_params.get(name)
-        if value is None:
-            if required:
-                raise ApiError(400, f"query parameter {name} is required", 56)
-        elif not validator.is_valid(value):
-            raise ApiError(400, f"query parameter {name} has an invalid value", 56)
+    problems = parameter_problems(operation_id, "query", request.query_params)
+    if problems:
+        raise ApiError(400, problems[0], 56)
 
 
 def check_account(request: Request, world: World) -> None:

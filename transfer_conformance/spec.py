@@ -133,3 +133,34 @@ def failed_keywords(validator: jsonschema.protocols.Validator, value: Any) -> se
         keywords.add(str(error.validator))
         pending.extend(error.context or [])
     return keywords
+
+
+@functools.cache
+def declared_parameters(operation_id: str, location: str) -> tuple[tuple[str, bool, Any], ...]:
+    """(name, required, validator) of an operation's parameters in ``location`` (query, header)."""
+    found = []
+    for parameter in operations()[operation_id].definition.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = resolve(parameter["$ref"])
+        if parameter["in"] == location:
+            found.append(
+                (parameter["name"], parameter.get("required", False), validator_for(parameter["schema"]))
+            )
+    return tuple(found)
+
+
+def parameter_problems(operation_id: str, location: str, values: Any) -> list[str]:
+    """What is wrong with the given query or header values for the operation, if anything.
+
+    ``values`` maps names to strings (case-insensitively for headers, as HTTP has it).
+    """
+    problems = []
+    lookup = {str(k).lower(): v for k, v in values.items()} if location == "header" else dict(values)
+    for name, required, validator in declared_parameters(operation_id, location):
+        value = lookup.get(name.lower() if location == "header" else name)
+        if value is None:
+            if required:
+                problems.append(f"{location} parameter {name} is required")
+        elif not validator.is_valid(value):
+            problems.append(f"{location} parameter {name} has an invalid value")
+    return problems
