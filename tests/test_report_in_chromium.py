@@ -31,6 +31,16 @@ FLAGS = [
 
 if CHROMIUM is None and os.environ.get("CI") != "true":
     pytest.skip("needs Debian's chromium package (apt-get install chromium)", allow_module_level=True)
+# A run that fails one rule with a catalogued fault, with the report.
+FAILING_RUN = (
+    "run",
+    "--fault",
+    "skill_wins_over_agent",
+    "--rule",
+    "agent-takes-precedence",
+    "--examples",
+    "3",
+)
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -61,19 +71,7 @@ def page_text(url: str, profile_dir) -> str:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     output = tmp_path_factory.mktemp("report")
-    done = run_cli(
-        "run",
-        "--fault",
-        "skill_wins_over_agent",
-        "--rule",
-        "agent-takes-precedence",
-        "--rule",
-        "transfer-success-status",
-        "--examples",
-        "3",
-        "--output",
-        str(output),
-    )
+    done = run_cli(*FAILING_RUN, "--rule", "transfer-success-status", "--output", str(output))
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
     html = output / "html"
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(html)))
@@ -116,16 +114,6 @@ def test_second_run_adds_to_the_history(report):
     _, _, output = report
     history = output / "history" / "history.jsonl"
     before = len(history.read_text().splitlines())
-    done = run_cli(
-        "run",
-        "--fault",
-        "skill_wins_over_agent",
-        "--rule",
-        "agent-takes-precedence",
-        "--examples",
-        "3",
-        "--output",
-        str(output),
-    )
+    done = run_cli(*FAILING_RUN, "--output", str(output))
     assert done.returncode == 1
     assert len(history.read_text().splitlines()) == before + 1
