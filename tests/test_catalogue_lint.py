@@ -135,3 +135,9 @@ def test_committed_list_of_conformance_tests_is_current():
     assert LIST.read_text(encoding="utf-8") == conformance_list(), (
         "specs/conformance-tests.yaml drifted: run `transfer-conformance list-tests --write`"
     )
+
+
+def test_doc_sections_are_whole():
+    """A comma inside an unquoted YAML flow mapping splits a section; parentheses must balance."""
+    for rule in rules().values():
+        assert rule.doc_section.count("(") == rule.doc_section.count(")"), rule.id
