@@ -492,8 +492,9 @@ async def transfer(request: Request, world: World) -> Response:
     text = order["text"] if "text" in order else body.get("text", "")
     if "double_transfer_race" in world.faults:
         chat = world.agent_chat(owner, chat_id)
-        # The regression: a round trip to storage between the ownership check and the write.
-        await asyncio.sleep(0.005)
+        # The regression: a round trip to storage (50 ms) between the ownership check and the
+        # write, wide enough that two concurrent requests overlap even on a loaded machine.
+        await asyncio.sleep(0.05)
     else:
         chat = world.agent_chat(owner, chat_id)
     world.transfer(

@@ -3,7 +3,6 @@ decisions, hostile and concurrent input, and bounded state."""
 
 import json
 import threading
-import time
 
 import pytest
 import requests
@@ -195,14 +194,14 @@ def test_external_entity_is_refused_and_nothing_is_read(harness):
     assert harness.still_with_first_agent(chat_id)[0]
 
 
-def test_entity_expansion_is_refused_quickly(harness):
+def test_entity_expansion_is_refused_before_parsing(harness):
     chat_id = harness.open_chat()
     entities = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10 if i else "x" * 10}">' for i in range(9))
     bomb = f'<?xml version="1.0"?><!DOCTYPE transfer [{entities}]><transfer><text>&e8;</text></transfer>'
-    started = time.perf_counter()
     answer = post(harness, chat_id, bomb.encode(), "application/xml")
     assert answer.status == 400
-    assert time.perf_counter() - started < 2
+    # refused for the DTD itself (defusedxml), not after expanding it
+    assert "forbidden XML construct" in answer.json()["error"]["message"]
 
 
 def test_ten_megabyte_body_is_refused_with_413(harness, reference):
