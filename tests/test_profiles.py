@@ -1,0 +1,113 @@
+"""Target profiles and known-issues files: what they accept, and clear errors for the rest."""
+
+import pytest
+
+from transfer_conformance.known_issues import load_known_issues
+from transfer_conformance.profile import ConfigError, load_profile
+
+STAGING = """
+name = "staging"
+base_url = "https://staging.example"
+account_id = "1"
+visitor_app_key_env = "TC_TEST_APP_KEY"
+visitor_skill = "Sales"
+[agents.transferring]
+username = "a"
+password_env = "TC_TEST_PW_A"
+id = 1
+[agents.receiving]
+username = "b"
+password_env = "TC_TEST_PW_B"
+id = 2
+[skills]
+available = 1
+unavailable = 2
+unknown = 3
+unknown_agent = 4
+[decisions."decision-status-unavailable-skill"]
+status = 422
+"""
+
+
+@pytest.fixture
+def staging(tmp_path, monkeypatch):
+    for name in ("TC_TEST_APP_KEY", "TC_TEST_PW_A", "TC_TEST_PW_B"):
+        monkeypatch.setenv(name, f"value-of-{name.lower()}")
+    path = tmp_path / "staging.toml"
+    path.write_text(STAGING)
+    return path
+
+
+def test_secrets_come_from_the_environment(staging):
+    profile = load_profile(str(staging))
+    assert profile.agents["transferring"].password == "value-of-tc_test_pw_a"
+    assert profile.visitor_app_key == "value-of-tc_test_app_key"
+    assert "away" not in profile.agents
+
+
+def test_a_profile_overrides_a_decision_and_keeps_the_rest(staging):
+    profile = load_profile(str(staging))
+    assert profile.decision("decision-status-unavailable-skill") == {"status": 422}
+    assert profile.decision("decision-body-size-limit") == {"max_bytes": 65536, "status": 413}
+
+
+def test_must_rules_never_read_a_profile(staging):
+    with pytest.raises(KeyError, match="not a decision"):
+        load_profile(str(staging)).decision("agent-takes-precedence")
+
+
+def test_target_url_replaces_every_base_url(staging):
+    profile = load_profile(str(staging)).with_url("http://127.0.0.1:8080/")
+    assert {profile.base_url, profile.login_url, profile.visitor_url} == {"http://127.0.0.1:8080"}
+
+
+def test_a_missing_variable_is_named(staging, monkeypatch):
+    monkeypatch.delenv("TC_TEST_PW_B")
+    with pytest.raises(ConfigError, match="TC_TEST_PW_B"):
+        load_profile(str(staging))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda text: text.replace('base_url = "https://staging.example"', 'base_url = "staging"'),
+            "not an http",
+        ),
+        (lambda text: text.replace("unknown_agent = 4\n", ""), "lacks unknown_agent"),
+        (lambda text: text + '[decisions."agent-takes-precedence"]\nstatus = 400\n', "names no decision"),
+        (
+            lambda text: text.replace("[agents.receiving]", "[agents.other]"),
+            r"\[agents.receiving\] is missing",
+        ),
+        (lambda text: text + "= broken", "not valid TOML"),
+    ],
+)
+def test_a_broken_profile_gets_a_clear_error(staging, edit, message):
+    staging.write_text(edit(staging.read_text()))
+    with pytest.raises(ConfigError, match=message):
+        load_profile(str(staging))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('tracker_url = "https://t.example/browse"\n', "exactly one %s"),
+        ('[[issue]]\nrule = "a"\ntest = "b"\nticket = "X-1"\n', "exactly one of rule or test"),
+        ('[[issue]]\nrule = "a"\n', "a ticket or muted"),
+    ],
+)
+def test_a_broken_known_issues_file_gets_a_clear_error(tmp_path, text, message):
+    path = tmp_path / "known.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_known_issues(path)
+
+
+def test_known_issue_matches_its_rule_on_its_targets(tmp_path):
+    path = tmp_path / "known.toml"
+    path.write_text('[[issue]]\nrule = "text-optional"\nticket = "X-1"\ntargets = ["staging"]\n')
+    known = load_known_issues(path)
+    result = {"nodeid": "suites/test_text_optional.py::t", "rule": "text-optional"}
+    assert known.find(result, "staging").ticket == "X-1"
+    assert known.find(result, "reference") is None
