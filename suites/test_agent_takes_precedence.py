@@ -3,7 +3,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from strategies import SKILL_REFS, TransferBody, bodies_with_agent
-from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("agent-takes-precedence")
 
@@ -19,13 +18,9 @@ def test_agent_and_skill_behave_as_agent_alone(target, body, encoding):
     """A body naming an agent and a skill has the outcome of the same body without the skill:
     same status, the chat ends up with the same agent, announced with the same system message."""
     with target.example():
-        both, exchange = target.try_transfer(body, encoding)
-        alone, alone_exchange = target.try_transfer(body.without_skill(), encoding)
-        check(
-            both == alone,
+        target.check_same_outcome(
             "agent-takes-precedence",
-            f"as with the agent alone: {alone.describe()}",
-            both.describe(),
-            exchange,
-            alone_exchange,
+            (body.without_skill(), encoding),
+            (body, encoding),
+            "as with the agent alone: ",
         )

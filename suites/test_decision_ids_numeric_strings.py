@@ -3,7 +3,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("decision-ids-numeric-strings")
 
@@ -22,13 +21,5 @@ def test_id_as_string_means_the_id_as_number(target, body):
     """{"id": "6"} has the outcome of {"id": 6}."""
     target.decision("decision-ids-numeric-strings")
     with target.example():
-        as_number, numeric = target.try_transfer(body)
-        as_string, stringly = target.try_transfer(TransferBody(body.agent, body.skill, body.text, True))
-        check(
-            as_number == as_string,
-            "decision-ids-numeric-strings",
-            as_number.describe(),
-            as_string.describe(),
-            numeric,
-            stringly,
-        )
+        as_strings = TransferBody(body.agent, body.skill, body.text, ids_as_strings=True)
+        target.check_same_outcome("decision-ids-numeric-strings", (body, "json"), (as_strings, "json"))

@@ -3,7 +3,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from strategies import TransferBody, texts, transfer_bodies
-from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("text-optional")
 
@@ -20,13 +19,6 @@ WITH_TEXT = transfer_bodies(
 def test_body_without_text_has_the_same_outcome(target, body, encoding):
     """Leaving the text out changes nothing about the outcome of a transfer."""
     with target.example():
-        with_text, exchange = target.try_transfer(body, encoding)
-        without, bare = target.try_transfer(body.without_text(), encoding)
-        check(
-            with_text == without,
-            "text-optional",
-            f"as with the text: {with_text.describe()}",
-            without.describe(),
-            exchange,
-            bare,
+        target.check_same_outcome(
+            "text-optional", (body, encoding), (body.without_text(), encoding), "as with the text: "
         )

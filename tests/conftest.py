@@ -9,6 +9,17 @@ import pytest
 
 from transfer_conformance.paths import ROOT
 
+# A run that fails one rule with a catalogued fault (shared by the report and known-issue tests).
+FAILING_RUN = (
+    "run",
+    "--fault",
+    "skill_wins_over_agent",
+    "--rule",
+    "agent-takes-precedence",
+    "--examples",
+    "3",
+)
+
 
 def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
     return subprocess.run(

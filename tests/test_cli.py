@@ -9,7 +9,7 @@ import requests
 
 from reference_target.faults import FAULTS
 from reference_target.server import READY_PREFIX
-from tests.conftest import run_cli
+from tests.conftest import FAILING_RUN, run_cli
 
 
 def free_port() -> int:
@@ -91,20 +91,10 @@ def test_known_issue_is_shown_as_known_and_does_not_fail_the_run(tmp_path):
         'tracker_url = "https://tracker.example.com/browse/%s"\n'
         '[[issue]]\nrule = "agent-takes-precedence"\nticket = "CHAT-42"\n'
     )
-    args = [
-        "--fault",
-        "skill_wins_over_agent",
-        "--rule",
-        "agent-takes-precedence",
-        "--examples",
-        "3",
-        "--no-shrink",
-        "--output",
-        str(tmp_path / "out"),
-    ]
-    unknown = run_cli("run", *args, "--no-report")
+    args = [*FAILING_RUN, "--no-shrink", "--output", str(tmp_path / "out")]
+    unknown = run_cli(*args, "--no-report")
     assert unknown.returncode == 1
-    done = run_cli("run", *args, "--known-issues", str(known))
+    done = run_cli(*args, "--known-issues", str(known))
     assert done.returncode == 0, done.stdout[-2000:]
     assert "known issue CHAT-42" in done.stdout
     results = (tmp_path / "out" / "allure-results").glob("*-result.json")

@@ -12,7 +12,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import FAILING_RUN, run_cli
 
 # The module shares one suite run: keep its tests on one xdist worker.
 pytestmark = pytest.mark.xdist_group("chromium-report")
@@ -31,16 +31,6 @@ FLAGS = [
 
 if CHROMIUM is None and os.environ.get("CI") != "true":
     pytest.skip("needs Debian's chromium package (apt-get install chromium)", allow_module_level=True)
-# A run that fails one rule with a catalogued fault, with the report.
-FAILING_RUN = (
-    "run",
-    "--fault",
-    "skill_wins_over_agent",
-    "--rule",
-    "agent-takes-precedence",
-    "--examples",
-    "3",
-)
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

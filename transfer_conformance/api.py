@@ -278,9 +278,8 @@ class ChatApi:
         bearer: str | None = None,
         accept: str = "json",
     ) -> Exchange:
+        # bearer "" sends no Authorization at all (headers() leaves it out)
         headers = self.headers(agent, accept, content_type, bearer)
-        if bearer == "":
-            headers.pop("Authorization", None)
         return self.client.send(
             "POST",
             with_query(f"{self.agent_chat_url(agent, chat_id)}/transfer"),

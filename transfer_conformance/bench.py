@@ -26,6 +26,7 @@ from transfer_conformance.api import ChatApi
 from transfer_conformance.client import RecordingClient
 from transfer_conformance.paths import OPENAPI, REPORTS
 from transfer_conformance.profile import load_profile
+from transfer_conformance.regression import read_summary
 
 BENCH = REPORTS / "bench"
 RUNS = REPORTS / "bench-runs"  # per-run output, apart from the matrix files
@@ -102,9 +103,8 @@ def run_suite(name: str, fault: Fault | None, examples: int, output: Path) -> Su
     wall = time.perf_counter() - started
     (output / "console.txt").write_text(done.stdout + done.stderr, encoding="utf-8")
     run = SuiteRun(name, fault.rule if fault else None, done.returncode, round(wall, 2))
-    summary_path = output / "last-run.json"
-    if summary_path.exists():
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    summary = read_summary(output / "last-run.json")
+    if summary:
         failed = [r for r in summary["results"] if r["outcome"] == "failed"]
         run.failed_rules = sorted({r["rule"] for r in failed if r["rule"]})
         run.broken_rules = sorted({r["rule"] for r in summary["results"] if r["outcome"] == "broken"})

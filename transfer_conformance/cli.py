@@ -20,6 +20,7 @@ from typing import Any
 from transfer_conformance.catalogue import rules
 from transfer_conformance.paths import REPORTS, ROOT, SUITES
 from transfer_conformance.profile import ConfigError, load_profile
+from transfer_conformance.regression import read_summary
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
 
@@ -29,13 +30,9 @@ class UsageError(Exception):
 
 
 # ---------------------------------------------------------------------- run
-def _load_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def first_seen(summary: dict[str, Any], previous_path: Path) -> dict[str, float]:
     """When each failing test started failing, carried over while it keeps failing."""
-    earlier = _load_json(previous_path).get("first_seen", {}) if previous_path.exists() else {}
+    earlier = read_summary(previous_path).get("first_seen", {})
     return {
         result["nodeid"]: earlier.get(result["nodeid"], result.get("finished", 0))
         for result in summary.get("results", [])
@@ -175,7 +172,7 @@ def command_run(args: argparse.Namespace) -> int:
     if not summary_path.exists():
         print("error: the run ended before writing its summary", file=sys.stderr)
         return EXIT_BROKEN
-    summary = _load_json(summary_path)
+    summary = read_summary(summary_path)
     summary["first_seen"] = first_seen(summary, output / "previous-run.json")
     summary_path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
     redact_tree(results)
@@ -232,20 +229,15 @@ def command_faults(args: argparse.Namespace) -> int:
 def command_report(args: argparse.Namespace) -> int:
     from transfer_conformance.report import ReportError, generate_report, open_report
 
+    root = Path(args.output) if args.output else REPORTS
     try:
-        return _report(args, generate_report, open_report)
+        if args.action == "generate":
+            summary = read_summary(root / "last-run.json")
+            print(generate_report(root / "allure-results", summary, args.single_file, root))
+            return EXIT_OK
+        return open_report(args.action, root)
     except ReportError as error:
         raise UsageError(str(error)) from None
-
-
-def _report(args: argparse.Namespace, generate_report: Any, open_report: Any) -> int:
-    root = Path(args.output) if args.output else REPORTS
-    if args.action == "generate":
-        summary_path = root / "last-run.json"
-        summary = _load_json(summary_path) if summary_path.exists() else {}
-        print(generate_report(root / "allure-results", summary, args.single_file, root))
-        return EXIT_OK
-    return open_report(args.action, root)
 
 
 def command_file_regression(args: argparse.Namespace) -> int:

@@ -196,10 +196,7 @@ class RecordingClient:
             raise TargetUnreachable(f"{method} {exchange.url}: {exchange.error}") from None
         exchange.elapsed_ms = (time.perf_counter() - started) * 1000
         exchange.status = response.status_code
-        exchange.response_headers = {
-            name.lower(): ("***" if name.lower() == "set-cookie" else self.secrets.mask(value))
-            for name, value in response.headers.items()
-        }
+        exchange.response_headers = self._masked_answer_headers(response.headers)
         exchange.content = response.content
         exchange.response_body = masked_body(response.content, self.secrets)
         self._record(exchange)
@@ -228,16 +225,20 @@ class RecordingClient:
             request_headers={name: self.secrets.mask(str(v)) for name, v in headers.items()},
             request_body=masked_body(body, self.secrets),
             status=response.status_code,
-            response_headers={
-                name.lower(): ("***" if name.lower() == "set-cookie" else self.secrets.mask(v))
-                for name, v in answer_headers.items()
-            },
+            response_headers=self._masked_answer_headers(answer_headers),
             response_body=masked_body(response.content, self.secrets),
             elapsed_ms=float(getattr(response, "elapsed", 0) or 0) * 1000,
             content=response.content,
         )
         self._record(exchange)
         return exchange
+
+    def _masked_answer_headers(self, headers: Any) -> dict[str, str]:
+        """Response headers, lower-cased names, cookies hidden and known secrets masked."""
+        return {
+            name.lower(): ("***" if name.lower() == "set-cookie" else self.secrets.mask(value))
+            for name, value in headers.items()
+        }
 
     def _record(self, exchange: Exchange) -> None:
         self.history.append(exchange)

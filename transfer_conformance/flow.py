@@ -211,12 +211,7 @@ class Harness:
         else:
             view = self.api.visitor_chat(chat_id)
         announced = system_messages(events_of(view.json())) if view.status == 200 else ()
-        visitor = self.api.visitor_chat(chat_id)
-        state = ""
-        if visitor.status == 200:
-            with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
-                state = str(visitor.json()["chat"]["info"]["state"])
-        return Outcome(exchange.status, holds, took, announced, state)
+        return Outcome(exchange.status, holds, took, announced, self.visitor_state(chat_id) or "")
 
     # ------------------------------------------------------------------ transfers
     def transfer(
@@ -254,6 +249,39 @@ class Harness:
         exchange = self.transfer(chat_id, body, encoding)
         return self.outcome(chat_id, exchange), exchange
 
+    def check_same_outcome(
+        self,
+        rule_id: str,
+        reference: tuple[Any, str],
+        variant: tuple[Any, str],
+        reference_label: str = "",
+        variant_label: str = "",
+    ) -> None:
+        """Judge a metamorphic rule: two (body, encoding) pairs, each sent on a fresh chat, leave
+        the same outcome; the reference pair's outcome is the expected one."""
+        from transfer_conformance.verdict import check
+
+        expected, expected_exchange = self.try_transfer(*reference)
+        actual, actual_exchange = self.try_transfer(*variant)
+        check(
+            expected == actual,
+            rule_id,
+            f"{reference_label}{expected.describe()}",
+            f"{variant_label}{actual.describe()}",
+            expected_exchange,
+            actual_exchange,
+        )
+
+    def visitor_state(self, chat_id: str) -> str | None:
+        """The chat's state as the visitor reads it, None when the visitor cannot read it."""
+        visitor = self.api.visitor_chat(chat_id)
+        if visitor.status != 200:
+            return None
+        try:
+            return str(visitor.json()["chat"]["info"]["state"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
     def still_with_first_agent(self, chat_id: str) -> tuple[bool, str]:
         """Whether nothing moved: the first agent holds the chat, unannounced, visitor chatting."""
         first = self.api.agent_chat(self.transferring, chat_id)
@@ -264,8 +292,7 @@ class Harness:
             return False, f"the chat announces a transfer (system messages {list(announced)})"
         if self.api.ringing_count(self.receiving) and self.receiver_takes(chat_id):
             return False, "the receiving agent could take the chat"
-        visitor = self.api.visitor_chat(chat_id)
-        state = visitor.json().get("chat", {}).get("info", {}).get("state") if visitor.status == 200 else None
+        state = self.visitor_state(chat_id)
         if state != "chatting":
             return False, f"the visitor's chat is {state!r}, not chatting"
         return True, "the chat stays with the transferring agent, unannounced, visitor chatting"

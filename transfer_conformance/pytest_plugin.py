@@ -249,18 +249,20 @@ def attach_exchange(exchange: Exchange) -> None:
         allure.attach(exchange.curl, name="curl", attachment_type=AttachmentType.TEXT)
 
 
+def errors_within(error: BaseException) -> Iterator[BaseException]:
+    """The error and, for a group (Hypothesis may group failures), every error inside it."""
+    yield error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            yield from errors_within(inner)
+
+
 def failing_exchanges(error: BaseException | None) -> list[Exchange] | None:
     """The requests of the failing example, when the error carries them (see Harness.example)."""
     if error is None:
         return None
-    if hasattr(error, "exchanges"):
-        return error.exchanges  # type: ignore[no-any-return]
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            found = failing_exchanges(inner)
-            if found is not None:
-                return found
-    return None
+    carriers = (e for e in errors_within(error) if hasattr(e, "exchanges"))
+    return next((e.exchanges for e in carriers), None)  # type: ignore[attr-defined]
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)
@@ -316,14 +318,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def _violations(error: BaseException) -> list[BaseException]:
     """Rule violations inside an error (Hypothesis may group several failures)."""
-    if isinstance(error, AssertionError):
-        return [error]
-    if isinstance(error, BaseExceptionGroup):
-        found: list[BaseException] = []
-        for inner in error.exceptions:
-            found.extend(_violations(inner))
-        return found
-    return []
+    return [e for e in errors_within(error) if isinstance(e, AssertionError)]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

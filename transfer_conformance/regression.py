@@ -11,7 +11,8 @@ from transfer_conformance.catalogue import rules
 from transfer_conformance.known_issues import load_known_issues
 
 
-def _load(path: Path) -> dict[str, Any]:
+def read_summary(path: Path) -> dict[str, Any]:
+    """A run summary (last-run.json), or {} when there is none."""
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
@@ -22,7 +23,7 @@ def _when(timestamp: float | None) -> str:
 
 
 def regression_bodies(summary_path: Path, previous_path: Path, wanted: str | None) -> list[str]:
-    summary, previous = _load(summary_path), _load(previous_path)
+    summary, previous = read_summary(summary_path), read_summary(previous_path)
     if not summary:
         raise FileNotFoundError("no last run: run `transfer-conformance run` first")
     known = load_known_issues()

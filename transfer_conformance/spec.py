@@ -37,6 +37,12 @@ class Operation:
     def request_media(self, media_type: str) -> dict[str, Any] | None:
         return self.definition.get("requestBody", {}).get("content", {}).get(media_type)
 
+    def media(self, direction: str, media_type: str, status: str = "") -> dict[str, Any] | None:
+        """The request body's media object, or the response's for ``status``."""
+        if direction == "request":
+            return self.request_media(media_type)
+        return self.response_media(status, media_type)
+
     def response_media(self, status: str, media_type: str) -> dict[str, Any] | None:
         response = self.definition.get("responses", {}).get(status)
         if response is None:
@@ -99,12 +105,7 @@ def body_validator(
     operation_id: str, direction: str, media_type: str, status: str = ""
 ) -> jsonschema.protocols.Validator:
     """The validator of a request body, or of the response body for ``status``."""
-    operation = operations()[operation_id]
-    media = (
-        operation.request_media(media_type)
-        if direction == "request"
-        else operation.response_media(status, media_type)
-    )
+    media = operations()[operation_id].media(direction, media_type, status)
     if media is None:
         raise KeyError(f"{operation_id} has no {direction} {status} {media_type} body")
     return validator_for(media["schema"])
@@ -112,12 +113,7 @@ def body_validator(
 
 def xsd_paths(operation_id: str, direction: str, status: str = "") -> list[str]:
     """The XSD elements an XML body of this operation may be (the spec's x-xsd-element)."""
-    operation = operations()[operation_id]
-    media = (
-        operation.request_media("application/xml")
-        if direction == "request"
-        else operation.response_media(status, "application/xml")
-    )
+    media = operations()[operation_id].media(direction, "application/xml", status)
     if media is None:
         return []
     paths = media.get("x-xsd-element", [])

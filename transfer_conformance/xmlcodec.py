@@ -87,11 +87,10 @@ class XsdCodec:
         """
         element = self.parse(data)
         root = element.tag
-        path = xsd_path if xsd_path and xsd_path.rsplit("/", 1)[-1] == root else None
-        if path is None and xsd_path and xsd_path != f"/{root}":
+        if xsd_path and xsd_path.rsplit("/", 1)[-1] != root:
             raise XmlBodyError(f"root element <{root}> is not an element of the schema here")
         try:
-            decoded = self.schema.to_dict(element, schema_path=path, preserve_root=True, keep_empty=True)
+            decoded = self.schema.to_dict(element, schema_path=xsd_path, preserve_root=True, keep_empty=True)
         except xmlschema.XMLSchemaValidationError as exc:
             raise XmlBodyError(f"{exc.reason or exc.message} at {exc.path}") from None
         return decoded  # type: ignore[return-value]
