@@ -44,7 +44,12 @@ class Operation:
         return self.response_media(status, media_type)
 
     def response_media(self, status: str, media_type: str) -> dict[str, Any] | None:
-        response = self.definition.get("responses", {}).get(status)
+        """The response's media object for ``status``: the exact code, else its range (``4XX``),
+        else ``default``, as OpenAPI resolves them."""
+        responses = self.definition.get("responses", {})
+        response = next(
+            (responses[key] for key in (status, f"{status[:1]}XX", "default") if key in responses), None
+        )
         if response is None:
             return None
         if "$ref" in response:
