@@ -15,12 +15,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--fault", action="append", default=[])
     parser.add_argument("--seed", type=Path, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--visitor-port", type=int, default=None, help="serve the visitor API on its own port (0: any)"
+    )
     args = parser.parse_args()
     try:
         faults = parse_faults(args.fault)
     except UnknownFaultError as error:
         sys.exit(f"error: {error}")
-    serve(args.host, args.port, faults, args.seed)
+    serve(args.host, args.port, faults, args.seed, args.visitor_port)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import xml.etree.ElementTree as plain_et
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from reference_target.dialect import OAUTH_REJECTED
 from reference_target.state import (
     AVAILABILITY_STATES,
     STATE_CODES,
@@ -30,7 +32,7 @@ from reference_target.state import (
     now_iso,
 )
 from transfer_conformance.spec import body_validator, parameter_problems
-from transfer_conformance.xmlcodec import XmlBodyError, render_body_xml, xsd_codec
+from transfer_conformance.xmlcodec import XmlBodyError, normalise_transfer, render_body_xml, xsd_codec
 
 Handler = Callable[[Request, World], Awaitable[Response]]
 
@@ -95,19 +97,17 @@ def render(
 def error_response(
     request: Request, world: World, error: ApiError, headers: dict[str, str] | None = None
 ) -> Response:
+    status = world.dialect.status_for(error.internal_code, error.status)
     if "error_body_plain_text" in world.faults:
-        return PlainTextResponse(error.message, error.status, headers)
+        return PlainTextResponse(error.message, status, headers)
+    if status == 401 and world.dialect.unauthorized_body == "form":
+        return Response(OAUTH_REJECTED, 401, headers, media_type="application/x-www-form-urlencoded")
     body = {"error": {"time": now_iso(), "message": error.message, "internalCode": error.internal_code}}
     if "xml_error_root_renamed" in world.faults and response_format(request) == "xml":
         body = {"fault": body["error"]}
-    response = render(request, error.status, body)
+    response = render(request, status, body)
     response.headers.update(headers or {})
     return response
-
-
-def collapse(items: list[Any]) -> Any:
-    """The API's JSON convention: a one-item list is sent as the item itself."""
-    return items[0] if len(items) == 1 else items
 
 
 def link(href: str, rel: str) -> dict[str, str]:
@@ -131,7 +131,7 @@ async def read_body(request: Request, world: World) -> bytes:
     return raw
 
 
-def _decode_xml(raw: bytes, world: World) -> dict[str, Any]:
+def _decode_xml(raw: bytes, world: World, operation_id: str) -> dict[str, Any]:
     if "entities_expanded" in world.faults:
         # The regression: a parser that expands internal entities (expat never fetches
         # external ones, so nothing outside the body is read even here).
@@ -140,7 +140,11 @@ def _decode_xml(raw: bytes, world: World) -> dict[str, Any]:
             return xsd_codec().schema.to_dict(element, preserve_root=True, keep_empty=True)  # type: ignore[return-value]
         except (plain_et.ParseError, xmlschema.XMLSchemaValidationError) as exc:
             raise XmlBodyError(str(exc)) from None
-    return xsd_codec().decode(raw)
+    codec = xsd_codec()
+    element = codec.parse(raw)
+    if operation_id == "transferChat" and element.tag == "transfer":
+        element = normalise_transfer(element, world.dialect.xml_transfer_form)
+    return codec.decode_element(element)
 
 
 async def parse_body(
@@ -162,9 +166,9 @@ async def parse_body(
             raise ApiError(400, f"malformed JSON: {exc}", 52) from None
     elif is_xml:
         try:
-            body = _decode_xml(raw, world)
+            body = _decode_xml(raw, world, operation_id)
         except XmlBodyError as exc:
-            raise ApiError(400, f"invalid XML body: {exc.reason}", 53) from None
+            raise ApiError(400, f"invalid XML body: {exc.reason}", 49 if exc.hostile else 53) from None
     else:
         raise ApiError(415, f"unsupported body media type {media or '(none)'}", 54)
     error = next(iter(_errors(operation_id, body)), None)
@@ -241,12 +245,26 @@ def visitor_chat_url(request: Request, world: World, chat_id: str) -> str:
 
 
 # ---------------------------------------------------------------------- views
-def event_view(event: Event) -> dict[str, Any]:
-    view: dict[str, Any] = {"@id": str(event.id), "@type": event.type, "time": event.time}
-    for key in ("state", "text", "textType", "by", "source", "systemMessageId", "subType"):
-        if key in event.fields:
-            view[key] = event.fields[key]
-    return view
+EVENT_FIELDS = {
+    "reference": ("state", "text", "textType", "by", "source", "systemMessageId", "subType"),
+    # The order of the pages' JSON examples (api-facts §7.2).
+    "docs": ("time", "state", "textType", "text", "by", "source", "systemMessageId", "subType"),
+}
+
+
+def event_view(world: World, event: Event) -> dict[str, Any]:
+    dialect = world.dialect
+    view: dict[str, Any] = {"@id": dialect.number(event.id, "str"), "@type": event.type}
+    known = {**event.fields, "time": event.time}
+    if "systemMessageId" in known:
+        known["systemMessageId"] = dialect.number(known["systemMessageId"], "int")
+    order = EVENT_FIELDS[dialect.event_order]
+    if "time" not in order:
+        view["time"] = event.time
+    for key in order:
+        if key in known:
+            view[key] = known[key]
+    return dialect.extra(view, **{"@sequence": str(event.id)}, tcOrigin="reference-variant")
 
 
 def first_event(request: Request) -> int:
@@ -256,8 +274,8 @@ def first_event(request: Request) -> int:
     return int(value)
 
 
-def events_view(chat: Chat, chat_url: str, start: int, for_agent: bool) -> dict[str, Any]:
-    visible = [event_view(e) for e in chat.events[start:] if for_agent or not e.agents_only]
+def events_view(world: World, chat: Chat, chat_url: str, start: int, for_agent: bool) -> dict[str, Any]:
+    visible = [event_view(world, e) for e in chat.events[start:] if for_agent or not e.agents_only]
     view: dict[str, Any] = {
         "link": [
             link(f"{chat_url}/events?from={start}", "self"),
@@ -265,7 +283,7 @@ def events_view(chat: Chat, chat_url: str, start: int, for_agent: bool) -> dict[
         ]
     }
     if visible:
-        view["event"] = collapse(visible)
+        view["event"] = world.dialect.collapse(visible)
     return view
 
 
@@ -281,22 +299,23 @@ def chat_view(world: World, chat: Chat, chat_url: str, start: int, for_agent: bo
         "state": chat.state,
         "chatSessionKey": chat.id,
         "skillName": world.skill_names[chat.skill_id],
-        "skillId": chat.skill_id,
+        "skillId": world.dialect.number(chat.skill_id, "str"),
     }
     if chat.holder is not None:
         holder = world.agents[chat.holder]
         info["agentName"] = holder.nickname
-        info["agentId"] = holder.id
+        info["agentId"] = world.dialect.number(holder.id, "str")
     info.update(
         startTime=chat.started,
         lastUpdate=chat.events[-1].time,
         chatTimeout=40,
         visitorName="visitor" if for_agent else "You",
     )
+    info = world.dialect.extra(info, rtSessionId=str(zlib.crc32(chat.id.encode())), agentTyping="not-typing")
     return {
         "chat": {
             "link": links,
-            "events": events_view(chat, chat_url, start, for_agent),
+            "events": events_view(world, chat, chat_url, start, for_agent),
             "info": info,
         }
     }
@@ -399,10 +418,10 @@ async def available_agents(request: Request, world: World) -> Response:
             "nickname": agent.nickname,
         }
         if agent.skills:
-            entry["skills"] = {"skill": collapse(list(agent.skills))}
+            entry["skills"] = {"skill": world.dialect.collapse(list(agent.skills))}
         entry["chats"] = str(len(agent.chats))
         entries.append(entry)
-    agents = {"agent": collapse(entries)} if entries else {}
+    agents = {"agent": world.dialect.collapse(entries)} if entries else {}
     return render(request, 200, {"availableAgents": {"agents": agents}})
 
 
@@ -410,7 +429,7 @@ async def incoming_requests(request: Request, world: World) -> Response:
     if request.method == "GET":
         session, owner = _session(request, world, "getIncomingRequests")
         count = len(world.ringing_for(owner))
-        view: dict[str, Any] = {"ringingCount": str(count)}
+        view: dict[str, Any] = {"ringingCount": world.dialect.number(count, "str")}
         if count:
             view["link"] = link(f"{session_url(request, world, session.id)}/incomingRequests", "accept")
         return render(request, 200, {"incomingRequests": view})
@@ -438,7 +457,7 @@ async def agent_events(request: Request, world: World) -> Response:
         start = first_event(request)
         chat = world.agent_chat(owner, request.path_params["chatId"])
         url = agent_chat_url(request, world, session.id, chat.id)
-        return render(request, 200, {"events": events_view(chat, url, start, for_agent=True)})
+        return render(request, 200, {"events": events_view(world, chat, url, start, for_agent=True)})
     world.agent_chat(owner, request.path_params["chatId"])
     body, _ = await parse_body(request, world, "addAgentChatEvent")
     assert body is not None
@@ -475,13 +494,21 @@ async def transfer(request: Request, world: World) -> Response:
     if request.method == "GET":
         chat = world.agent_chat(owner, chat_id)
         world.check_transferable(chat)
+        dialect = world.dialect
         skills = [
-            {"id": skill_id, "name": name, "onlineAgents": str(count)}
+            dialect.extra(
+                {
+                    "id": dialect.number(skill_id, "str"),
+                    "name": name,
+                    "onlineAgents": dialect.number(count, "str"),
+                },
+                description=f"skill {name}",
+            )
             for skill_id, name, count in world.available_skills(chat)
         ]
         if "xml_skills_list_drops_last" in world.faults and response_format(request) == "xml":
             skills = skills[:-1]
-        return render(request, 200, {"transfer": {"skill": collapse(skills)} if skills else {}})
+        return render(request, 200, {"transfer": {"skill": dialect.collapse(skills)} if skills else {}})
     world.agent_chat(owner, chat_id)
     try:
         body, is_xml = await parse_body(request, world, "transferChat")
@@ -491,6 +518,10 @@ async def transfer(request: Request, world: World) -> Response:
         raise
     assert body is not None
     order = body["transfer"]
+    if not (is_xml or world.dialect.string_ids_accepted) and any(
+        isinstance((order.get(key) or {}).get("id"), str) for key in ("agent", "skill")
+    ):
+        raise ApiError(400, "agent and skill ids are numbers", 63)
     text = order["text"] if "text" in order else body.get("text", "")
     if "double_transfer_race" in world.faults:
         chat = world.agent_chat(owner, chat_id)
@@ -552,7 +583,7 @@ async def visitor_events(request: Request, world: World) -> Response:
     url = visitor_chat_url(request, world, chat.id)
     if request.method == "GET":
         start = first_event(request)
-        return render(request, 200, {"events": events_view(chat, url, start, for_agent=False)})
+        return render(request, 200, {"events": events_view(world, chat, url, start, for_agent=False)})
     body, _ = await parse_body(request, world, "addVisitorChatEvent")
     assert body is not None
     chat = world.visitor_chat(chat.id)
@@ -566,7 +597,10 @@ async def visitor_events(request: Request, world: World) -> Response:
 
 
 # ---------------------------------------------------------------------- assembly
-def create_app(world: World) -> Starlette:
+def create_app(world: World, part: str = "all") -> Starlette:
+    """The app serving ``part`` of the API: all of it ("all"), or the agent side with login
+    ("agent") or the visitor side ("visitor") when the visitor API has a host of its own."""
+
     def bind(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             world.sweep()
@@ -580,9 +614,11 @@ def create_app(world: World) -> Starlette:
     account = "/api/account/{accountId}"
     session = account + "/agentSession/{agentSessionId}"
     chat = session + "/chat/{chatId}"
-    routes = [
+    common = [
         Route("/", bind(root), methods=["GET"]),
         Route("/_reference/state", bind(reference_state), methods=["GET"]),
+    ]
+    agent_side = [
         Route(account + "/login", bind(login), methods=["POST"]),
         Route(account + "/logout", bind(logout), methods=["POST"]),
         Route(account + "/agentSession", bind(start_session), methods=["POST"]),
@@ -592,11 +628,17 @@ def create_app(world: World) -> Starlette:
         Route(chat, bind(agent_chat), methods=["GET"]),
         Route(chat + "/events", bind(agent_events), methods=["GET", "POST"]),
         Route(chat + "/transfer", bind(transfer), methods=["GET", "POST"]),
+    ]
+    visitor_side = [
         Route(account + "/chat/availability", bind(visitor_availability), methods=["GET"]),
         Route(account + "/chat/request", bind(request_chat), methods=["POST"]),
         Route(account + "/chat/{chatId}", bind(visitor_chat), methods=["GET"]),
         Route(account + "/chat/{chatId}/events", bind(visitor_events), methods=["GET", "POST"]),
     ]
+
+    routes = common + (visitor_side if part == "visitor" else agent_side)
+    if part == "all":
+        routes += visitor_side
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

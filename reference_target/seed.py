@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
+from reference_target.dialect import Dialect
 from reference_target.state import Agent, Limits, World
 from transfer_conformance.paths import TARGETS
+from transfer_conformance.tomlfile import read_toml
 
 DEFAULT_SEED = TARGETS / "reference.toml"
 
 
 def load_seed(path: Path = DEFAULT_SEED) -> dict[str, Any]:
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
+    return read_toml(path)
 
 
 def build_world(
@@ -50,4 +50,5 @@ def build_world(
         skill_names={str(k): v for k, v in reference["skill_names"].items()},
         limits=limits,
         faults=faults,
+        dialect=Dialect.from_table(reference.get("dialect", {})),
     )

@@ -6,6 +6,7 @@ interpreter (measured faster; see README "Benchmarks").
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -15,6 +16,8 @@ from pathlib import Path
 from types import TracebackType
 
 import uvicorn
+import uvloop
+from starlette.applications import Starlette
 
 from reference_target.app import create_app
 from reference_target.seed import DEFAULT_SEED, build_world, load_seed
@@ -22,32 +25,57 @@ from reference_target.seed import DEFAULT_SEED, build_world, load_seed
 READY_PREFIX = "reference target listening on "
 
 
-def serve(
-    host: str = "127.0.0.1",
-    port: int = 0,
-    faults: frozenset[str] = frozenset(),
-    seed_path: Path = DEFAULT_SEED,
-) -> None:
-    """Bind, announce the URL on stdout, and serve until interrupted."""
-    world = build_world(load_seed(seed_path), faults)
+VISITOR_MARK = " visitor "
+
+
+def _listen(host: str, port: int) -> tuple[socket.socket, str]:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(1024)
-    bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if family == socket.AF_INET6 else host
-    # The socket already listens, so a client that reads this line can connect at once.
-    print(f"{READY_PREFIX}http://{shown_host}:{bound_port}", flush=True)
+    return sock, f"http://{shown_host}:{sock.getsockname()[1]}"
+
+
+def _server(app: Starlette) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(world),
-        loop="uvloop",
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
+        app, loop="uvloop", http="httptools", log_level="warning", access_log=False, lifespan="off"
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    return uvicorn.Server(config)
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: frozenset[str] = frozenset(),
+    seed_path: Path = DEFAULT_SEED,
+    visitor_port: int | None = None,
+) -> None:
+    """Bind, announce the URL(s) on stdout, and serve until interrupted.
+
+    With ``visitor_port`` (or a seed whose dialect has separate_visitor_host: a port the OS
+    picks) the visitor API listens on a host of its own and the main one serves the agent side
+    and login only, as LivePerson's agentVep and conversationVep services are apart.
+    """
+    world = build_world(load_seed(seed_path), faults)
+    if visitor_port is None and world.dialect.separate_visitor_host:
+        visitor_port = 0
+    sock, url = _listen(host, port)
+    if visitor_port is None:
+        # The socket already listens, so a client that reads this line can connect at once.
+        print(f"{READY_PREFIX}{url}", flush=True)
+        _server(create_app(world)).run(sockets=[sock])
+        return
+    visitor_sock, visitor_url = _listen(host, visitor_port)
+    print(f"{READY_PREFIX}{url}{VISITOR_MARK}{visitor_url}", flush=True)
+    apps = ((create_app(world, "agent"), sock), (create_app(world, "visitor"), visitor_sock))
+
+    async def both() -> None:
+        # One event loop for both hosts: the world stays single-threaded, each call atomic.
+        await asyncio.gather(*(_server(app).serve(sockets=[s]) for app, s in apps))
+
+    uvloop.run(both())
 
 
 class EmbeddedReference:
@@ -58,6 +86,7 @@ class EmbeddedReference:
         self.seed_path = seed_path
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
+        self.visitor_url = ""
         # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.
         self.log = tempfile.TemporaryFile(mode="w+", prefix="reference-target-")  # noqa: SIM115 - closed in stop()
 
@@ -74,7 +103,8 @@ class EmbeddedReference:
             self.process.communicate(timeout=10)
             self.log.seek(0)
             raise RuntimeError(f"reference target did not start: {line.strip()} {self.log.read()[-2000:]}")
-        self.url = line.removeprefix(READY_PREFIX).strip()
+        self.url, _, visitor = line.removeprefix(READY_PREFIX).strip().partition(VISITOR_MARK)
+        self.visitor_url = visitor or self.url
         return self.url
 
     def stop(self) -> None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from reference_target.dialect import Dialect
+
 AVAILABILITY_STATES = ("Online", "Away", "Occupied")
 # Numeric chat states of the available-agents list (api-facts §1.2.5).
 STATE_CODES = {"Offline": "1", "Online": "2", "Occupied": "3", "Away": "4"}
@@ -107,6 +109,7 @@ class World:
         skill_names: dict[str, str],
         limits: Limits,
         faults: frozenset[str] = frozenset(),
+        dialect: Dialect | None = None,
     ) -> None:
         self.account_id = account_id
         self.visitor_app_key = visitor_app_key
@@ -116,6 +119,7 @@ class World:
         self.skill_by_name = {name: skill_id for skill_id, name in skill_names.items()}
         self.limits = limits
         self.faults = faults
+        self.dialect = dialect or Dialect()
         self.bearers: dict[str, tuple[str, float]] = {}
         self.sessions: dict[str, Session] = {}
         self.chats: dict[str, Chat] = {}
@@ -295,7 +299,7 @@ class World:
     def agent_chat(self, owner: Agent, chat_id: str) -> Chat:
         chat = self.chats.get(chat_id)
         if chat is None or chat.holder != owner.id:
-            raise ApiError(404, f"chat {chat_id} is not a chat of this agent session", 12)
+            raise ApiError(404, f"chat {chat_id} is not a chat of this agent session", 14)
         return chat
 
     def add_line(self, chat: Chat, source: str, by: str, fields: dict[str, Any]) -> Event:
@@ -364,6 +368,8 @@ class World:
             raise ApiError(400, "a transfer names an agent or a skill", 41)
         if not text and "missing_text_rejected" in self.faults:
             raise ApiError(400, "a transfer text is required", 42)
+        if len(text) > self.dialect.text_max_chars:
+            raise ApiError(400, f"the text is longer than {self.dialect.text_max_chars} characters", 62)
         if agent_id is not None:
             target = self._transfer_agent(owner, agent_id)
             ringing, excluded, message = ("agent", target.id), frozenset(), SYSTEM_TO_AGENT

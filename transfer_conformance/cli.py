@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from transfer_conformance.catalogue import rules
-from transfer_conformance.paths import REPORTS, ROOT, SUITES
+from transfer_conformance.paths import REPORTS, ROOT, SUITES, TARGETS
 from transfer_conformance.profile import ConfigError, load_profile
 from transfer_conformance.regression import read_summary
 
@@ -210,7 +210,7 @@ def command_serve(args: argparse.Namespace) -> int:
     except UnknownFaultError as error:
         raise UsageError(str(error)) from None
     try:
-        serve(args.host, args.port, faults)
+        serve(args.host, args.port, faults, args.seed, args.visitor_port)
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     except KeyboardInterrupt:
@@ -316,6 +316,15 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=port, required=True, help="0 picks a free port")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--fault", action="append", default=[])
+    serve.add_argument(
+        "--visitor-port", type=port, default=None, help="serve the visitor API on its own port (0: any)"
+    )
+    serve.add_argument(
+        "--seed",
+        type=Path,
+        default=TARGETS / "reference.toml",
+        help="seed file (targets/reference.toml, or a variant in targets/variants/)",
+    )
     serve.set_defaults(handler=command_serve)
 
     faults = commands.add_parser("faults", help="list the fault catalogue (name, rule, description)")

@@ -4,7 +4,6 @@ what it answers where the docs are silent."""
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from urllib.parse import urlparse
 from transfer_conformance.catalogue import rules
 from transfer_conformance.paths import TARGETS
 from transfer_conformance.secrets import REGISTRY
+from transfer_conformance.tomlfile import TomlFileError, read_toml
 
 ROLES = ("transferring", "receiving", "away")
 SKILL_KEYS = ("available", "unavailable", "unknown", "unknown_agent")
@@ -70,7 +70,9 @@ def check_url(url: str, where: str) -> str:
 
 
 def profile_path(target: str) -> Path:
-    path = Path(target) if target.endswith(".toml") or "/" in target else TARGETS / f"{target}.toml"
+    """A profile by path, or by name under targets/ (``staging``, ``variants/docs-order``)."""
+    candidates = [Path(target), TARGETS / target, TARGETS / f"{target}.toml"]
+    path = next((c for c in candidates if c.suffix == ".toml" and c.is_file()), candidates[-1])
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in TARGETS.glob("*.toml")))
         raise ConfigError(f"no target profile {target!r} (known: {known}; or give a .toml path)")
@@ -97,10 +99,9 @@ def _secret(table: dict[str, Any], key: str, where: str, allow_inline: bool) -> 
 def load_profile(target: str) -> TargetProfile:
     path = profile_path(target)
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+        data = read_toml(path)
+    except TomlFileError as exc:
+        raise ConfigError(str(exc)) from None
     embedded = bool(data.get("embedded", False))
     # Only the embedded simulator's own profile may keep secrets in the file.
     inline = embedded

@@ -179,7 +179,8 @@ def _start_harness(config: pytest.Config) -> Harness:
         # The embedded simulator is seeded from the profile itself (targets/reference.toml).
         state.embedded = EmbeddedReference(tuple(config.getoption("--fault")), Path(profile.source))
         url = state.embedded.start()
-        profile.base_url = profile.login_url = profile.visitor_url = url
+        profile.base_url = profile.login_url = url
+        profile.visitor_url = state.embedded.visitor_url
     client = RecordingClient(profile.request_timeout_s, profile.requests_per_second)
     harness = Harness(ChatApi(profile, client), Ids.from_profile(profile))
     harness.bring_agents_online()

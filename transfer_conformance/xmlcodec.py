@@ -85,7 +85,10 @@ class XsdCodec:
         ``xsd_path`` names the XSD element to use (``/availableSkillsResponse/transfer``) where
         the root's name alone is ambiguous; by default the root element is looked up.
         """
-        element = self.parse(data)
+        return self.decode_element(self.parse(data), xsd_path)
+
+    def decode_element(self, element: Element, xsd_path: str | None = None) -> dict[str, Any]:
+        """Decode a parsed element, as ``decode`` does a document."""
         root = element.tag
         if xsd_path and xsd_path.rsplit("/", 1)[-1] != root:
             raise XmlBodyError(f"root element <{root}> is not an element of the schema here")
@@ -94,6 +97,36 @@ class XsdCodec:
         except xmlschema.XMLSchemaValidationError as exc:
             raise XmlBodyError(f"{exc.reason or exc.message} at {exc.path}") from None
         return decoded  # type: ignore[return-value]
+
+
+# The XML forms of the transfer body's agent and skill (rule decision-xml-transfer-form): the
+# transfer page lists them as "parameters in the XML body" and shows no XML.
+TRANSFER_FORMS = {
+    "element": "<skill><id>2</id></skill>",
+    "text": "<skill>2</skill>",
+    "attribute": '<skill id="2"/>',
+}
+
+
+def normalise_transfer(element: Element, form: str) -> Element:
+    """A parsed <transfer> of ``form`` rewritten to the element form the XSD declares.
+
+    A reference of another form than ``form`` is refused, as a target of one form would.
+    """
+    for ref in element:
+        if ref.tag not in ("agent", "skill") or form == "element":
+            continue
+        children = list(ref)
+        if form == "attribute":
+            if children or (ref.text or "").strip() or set(ref.attrib) != {"id"}:
+                raise XmlBodyError(f"<{ref.tag}> takes its id as an attribute here: {TRANSFER_FORMS[form]}")
+            value = ref.attrib.pop("id")
+        else:
+            if children or ref.attrib:
+                raise XmlBodyError(f"<{ref.tag}> takes its id as its text here: {TRANSFER_FORMS[form]}")
+            value, ref.text = ref.text or "", None
+        SubElement(ref, "id").text = value
+    return element
 
 
 @functools.cache
