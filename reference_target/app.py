@@ -363,7 +363,9 @@ async def start_session(request: Request, world: World) -> Response:
     await parse_body(request, world, "startAgentSession")
     session = world.start_session(agent)
     url = session_url(request, world, session.id)
-    location = None if "session_location_missing" in world.faults else url
+    location = (
+        url.replace("127.0.0.1", "elsewhere.invalid") if "session_location_foreign" in world.faults else url
+    )
     return render(request, 201, {"agentSessionLocation": {"link": link(url, "location")}}, location)
 
 

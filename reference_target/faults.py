@@ -125,9 +125,9 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault("no_body_limit", "decision-body-size-limit", "bodies of any size are read and parsed"),
     Fault(
-        "session_location_missing",
+        "session_location_foreign",
         "openapi-contract",
-        "a new agent session answers 201 without its Location header",
+        "a new agent session's Location header names another origin than the request's",
     ),
 )
 

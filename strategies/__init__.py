@@ -2,28 +2,75 @@
 
 A generated body is symbolic (`agent="receiving"`, `skill="unavailable"`) so that strategies are
 defined at import time and resolved against whichever target profile the run uses; each body
-renders to JSON and to XML (`render`).
+renders to JSON and to XML (`render`), the XML in the target's transfer form and in one of the
+layouts real writers produce (`strategies.xml_layouts`).
+
+What MUST rules send is the documented domain: numeric ids and plain texts of modest length
+(the page types the text "alphanumeric"). A run widens it only to what its profile explicitly
+declares the target accepts (`TextDomain.from_decisions`, set once per run with `use_domain`);
+the long, exotic and string-id cases otherwise live in their decision rules.
 """
 
 from __future__ import annotations
 
 import json
+import string
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from hypothesis import strategies as st
 
+from strategies.xml_layouts import LAYOUTS, render_layout
 from transfer_conformance.spec import resolve
-from transfer_conformance.xmlcodec import render_body_xml
+from transfer_conformance.xmlcodec import TRANSFER_FORMS
 
 TEXT_SCHEMA = resolve("#/components/schemas/Text")
 MAX_TEXT = int(TEXT_SCHEMA["maxLength"])
 # What XML 1.0 cannot carry (the spec's Text pattern): C0 controls but tab, LF and CR; U+FFFE/F.
 XML_FORBIDDEN = "".join(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r") + "\ufffe\uffff"
 
+# The documented domain of a transfer text: "alphanumeric" words, modest in length.
+PLAIN_ALPHABET = string.ascii_letters + string.digits + " .,?!'-"
+ALPHANUMERIC = string.ascii_letters + string.digits
+MODEST_TEXT = 120
+
 AGENT_REFS = ("receiving", "unknown", "away", "self")
 SKILL_REFS = ("available", "second_available", "unavailable", "unknown")
 MEDIA_TYPES = {"json": "application/json", "xml": "application/xml"}
+
+
+@dataclass(frozen=True)
+class TextDomain:
+    """What a run's MUST generators may send: the documented domain, widened by declarations."""
+
+    max_chars: int = MODEST_TEXT
+    any_xml_characters: bool = False
+    string_ids: bool = False
+
+    @classmethod
+    def from_decisions(cls, declared: Mapping[str, Mapping[str, Any]]) -> TextDomain:
+        """The domain a profile's explicitly declared decisions admit (never rules.yaml's defaults)."""
+        length = declared.get("decision-text-length", {})
+        characters = declared.get("decision-text-characters", {})
+        ids = declared.get("decision-ids-numeric-strings", {})
+        return cls(
+            max_chars=int(length["max_chars"]) if "max_chars" in length else MODEST_TEXT,
+            any_xml_characters=characters.get("accepted") == "any-xml",
+            string_ids=ids.get("accepted") is True,
+        )
+
+
+_RUN_DOMAIN: list[TextDomain] = [TextDomain()]
+
+
+def use_domain(domain: TextDomain) -> None:
+    """Set the run's domain; the suite's plugin does so once, before any strategy is drawn."""
+    _RUN_DOMAIN[0] = domain
+
+
+def run_domain() -> TextDomain:
+    return _RUN_DOMAIN[0]
 
 
 @dataclass(frozen=True)
@@ -85,17 +132,72 @@ def to_json(body: TransferBody, ids: Ids) -> dict[str, Any]:
     return {"transfer": order}
 
 
-def render(body: TransferBody, ids: Ids, encoding: str) -> tuple[bytes, str]:
-    """The body's bytes and Content-Type in ``encoding`` (json or xml)."""
+def to_xml_form(data: dict[str, Any], form: str) -> dict[str, Any]:
+    """The JSON-convention body with agent and skill in an XML transfer ``form``."""
+    if form not in TRANSFER_FORMS:
+        raise ValueError(f"unknown XML transfer form {form!r}; known: {', '.join(TRANSFER_FORMS)}")
+    order = dict(data["transfer"])
+    for key in ("skill", "agent"):
+        if key in order and form != "element":
+            value = str(order[key]["id"])
+            order[key] = {"@id": value} if form == "attribute" else value
+    return {"transfer": order}
+
+
+def render(body: TransferBody, ids: Ids, encoding: str, form: str = "element") -> tuple[bytes, str]:
+    """The body's bytes and Content-Type in ``encoding``: json, xml, or xml:<layout>."""
     data = to_json(body, ids)
-    if encoding == "xml":
-        return render_body_xml(data), MEDIA_TYPES["xml"]
-    return json.dumps(data, ensure_ascii=False).encode("utf-8"), MEDIA_TYPES["json"]
+    if encoding == "json":
+        return json.dumps(data, ensure_ascii=False).encode("utf-8"), MEDIA_TYPES["json"]
+    kind, _, layout = encoding.partition(":")
+    if kind != "xml":
+        raise ValueError(f"unknown encoding {encoding!r}")
+    ((root, value),) = to_xml_form(data, form).items()
+    return render_layout(root, value, layout or "plain"), MEDIA_TYPES["xml"]
+
+
+def encodings() -> st.SearchStrategy[str]:
+    """json, or xml in one of the layouts XML writers produce (``xml:pretty``...)."""
+    return st.sampled_from(["json", "xml", *(f"xml:{layout}" for layout in LAYOUTS if layout != "plain")])
 
 
 @st.composite
-def texts(draw: st.DrawFn, max_size: int = MAX_TEXT) -> str:
-    """Transfer texts: any script, XML-special characters, whitespace, empty, and long ones."""
+def plain_texts(draw: st.DrawFn, max_size: int = MODEST_TEXT) -> str:
+    """The documented domain: alphanumeric words and light punctuation, starting and ending
+    with a letter or digit, at most ``max_size`` characters."""
+    first = draw(st.sampled_from(ALPHANUMERIC))
+    if max_size < 2:
+        return first
+    middle = draw(st.text(st.sampled_from(PLAIN_ALPHABET), max_size=min(max_size, MODEST_TEXT) - 2))
+    return first + middle + draw(st.sampled_from(ALPHANUMERIC))
+
+
+def texts_in(domain: TextDomain) -> st.SearchStrategy[str]:
+    """Texts a target of ``domain`` accepts: plain ones, plus what its profile declares."""
+    choices = [plain_texts(min(domain.max_chars, MODEST_TEXT))]
+    if domain.any_xml_characters:
+        choices.append(xml_texts(domain.max_chars))
+    elif domain.max_chars > MODEST_TEXT:
+        size = st.integers(min_value=domain.max_chars - 8, max_value=domain.max_chars)
+        choices.append(size.map(lambda n: ("Plain words " * n)[: n - 1] + "x"))
+    return st.one_of(choices)
+
+
+def texts(reserve: int = 0) -> st.SearchStrategy[str]:
+    """The run's texts (its domain is known only once the run's profile is: hence deferred),
+    ``reserve`` characters short of its limit for a test that appends its own."""
+    return st.deferred(lambda: texts_in(replace(run_domain(), max_chars=run_domain().max_chars - reserve)))
+
+
+def string_ids() -> st.SearchStrategy[bool]:
+    """Whether a body sends its ids as strings: only where the run's profile declares it."""
+    return st.deferred(lambda: st.booleans() if run_domain().string_ids else st.just(False))
+
+
+@st.composite
+def xml_texts(draw: st.DrawFn, max_size: int = MAX_TEXT) -> str:
+    """Texts XML can carry: any script, XML-special characters, whitespace, empty, long ones
+    (the decision-text-characters domain)."""
     characters = st.characters(exclude_categories=("Cs",), exclude_characters=XML_FORBIDDEN)
     kind = draw(st.sampled_from(("unicode", "special", "whitespace", "empty", "long")))
     if kind == "unicode":
@@ -122,7 +224,7 @@ def transfer_bodies(
         agent=agents if agents is not None else st.none() | st.sampled_from(AGENT_REFS),
         skill=skills if skills is not None else st.none() | st.sampled_from(SKILL_REFS),
         text=text if text is not None else st.none() | texts(),
-        ids_as_strings=st.booleans(),
+        ids_as_strings=string_ids(),
     )
 
 

@@ -2,13 +2,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from strategies import TransferBody, texts
+from strategies import TransferBody, encodings, texts
 from transfer_conformance.verdict import check_refused
 
 pytestmark = pytest.mark.rule("agent-or-skill-required")
 
 
-@given(text=st.none() | texts(), encoding=st.sampled_from(["json", "xml"]))
+@given(text=st.none() | texts(), encoding=encodings())
 @example(text=None, encoding="json")
 @example(text="who takes this?", encoding="xml")
 def test_body_without_agent_or_skill_is_refused_and_changes_nothing(target, text, encoding):

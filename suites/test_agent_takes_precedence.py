@@ -2,14 +2,14 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from strategies import SKILL_REFS, TransferBody, bodies_with_agent
+from strategies import SKILL_REFS, TransferBody, bodies_with_agent, encodings
 
 pytestmark = pytest.mark.rule("agent-takes-precedence")
 
 
 @given(
     body=bodies_with_agent(skills=st.sampled_from(SKILL_REFS)),
-    encoding=st.sampled_from(["json", "xml"]),
+    encoding=encodings(),
 )
 @example(body=TransferBody(agent="receiving", skill="unavailable"), encoding="json")
 @example(body=TransferBody(agent="receiving", skill="available"), encoding="json")

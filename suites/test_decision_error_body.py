@@ -1,4 +1,5 @@
 import json
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -14,22 +15,35 @@ CASES = {
 }
 
 
+def envelope_message(exchange):
+    try:
+        envelope = json.loads(exchange.content)["error"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return envelope.get("message") if isinstance(envelope, dict) else None
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_refusal_carries_the_error_envelope(target, case):
-    """A 4xx answer has the body {"error": {"message": ...}} in JSON."""
-    target.decision("decision-error-body")
+    """A 4xx answer has the body {"error": {"message": ...}} in JSON; a 401 may carry the
+    form-encoded oauth_problem answer instead, where the profile says so."""
+    expected = target.decision("decision-error-body")
     body, bearer = CASES[case]
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, body, bearer=bearer)
-    if not 400 <= (exchange.status or 0) < 500:
-        pytest.fail(f"precondition: expected a refusal, got {exchange.status}", pytrace=False)
-    try:
-        envelope = json.loads(exchange.content)["error"]
-        ok = isinstance(envelope, dict) and isinstance(envelope.get("message"), str)
-    except (ValueError, KeyError, TypeError):
-        ok = False
+    target.precondition(400 <= (exchange.status or 0) < 500, f"expected a refusal, got {exchange.status}")
+    if exchange.status == 401 and expected.get("unauthorized_body") == "form":
+        fields = parse_qs(exchange.content.decode("utf-8", "replace"))
+        check(
+            "oauth_problem" in fields,
+            "decision-error-body",
+            "a form-encoded body with oauth_problem",
+            f"{exchange.content_type or 'no type'}: {exchange.response_body[:200]!r}",
+            exchange,
+        )
+        return
     check(
-        ok,
+        isinstance(envelope_message(exchange), str),
         "decision-error-body",
         '{"error": {"message": "..."}}',
         f"{exchange.content_type or 'no type'}: {exchange.response_body[:200]!r}",

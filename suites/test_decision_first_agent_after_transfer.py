@@ -11,8 +11,9 @@ def test_first_agent_calls_on_a_transferred_chat_answer_the_decided_status(targe
     status = target.decision("decision-first-agent-after-transfer")["status"]
     chat_id = target.open_chat()
     moved = target.transfer(chat_id, TransferBody(agent="receiving"))
-    if moved.status != 200:
-        pytest.fail(f"precondition: the transfer was refused ({moved.status})", pytrace=False)
+    target.precondition(
+        moved.status == 200, f"the transfer was refused ({moved.status})", "transfer-success-status"
+    )
     api, first = target.api, target.transferring
     for exchange in (
         api.agent_chat(first, chat_id),

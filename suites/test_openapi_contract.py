@@ -148,11 +148,14 @@ class ContractRun:
         if mode == GenerationMode.POSITIVE:
             use_real_ids(case, operation_id, target)
         headers = {"Accept": next(self.accepts)}
+        # Each call goes to its own host: the agent API, or the visitor API (conversationVep),
+        # which a real account serves elsewhere.
         if self.spec_op.path.startswith("/api/account/{accountId}/agentSession"):
             headers["Authorization"] = f"Bearer {target.transferring.bearer}"
+            base_url = target.profile.base_url
         else:
             case.query = {**(case.query or {}), "appKey": target.profile.visitor_app_key}
-        base_url = target.profile.base_url
+            base_url = target.profile.visitor_url
         response = case.call(base_url=base_url, headers=headers)
         sent = response.request
         exchange = target.api.client.record_external(

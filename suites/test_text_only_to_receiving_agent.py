@@ -2,25 +2,30 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from strategies import TransferBody, texts
+from strategies import TransferBody, encodings, texts
 from transfer_conformance.flow import events_of
 from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("text-only-to-receiving-agent")
 
+# A tag of the run's own is appended to each text, so that a leak can be told from a visitor
+# line that happens to share a short text; the text is compared whole all the same.
+TAG = " tc{marker}"
+
 
 @given(
-    text=texts(max_size=200),
+    text=texts(reserve=len(TAG.format(marker=10**6))),
     via=st.sampled_from(["agent", "skill"]),
-    encoding=st.sampled_from(["json", "xml"]),
+    encoding=encodings(),
     marker=st.integers(10**6, 10**7 - 1),
 )
 @example(text="she asked about invoices", via="agent", encoding="json", marker=1234567)
 @example(text="she asked about invoices", via="skill", encoding="xml", marker=7654321)
-def test_text_reaches_the_receiving_agent_and_never_the_visitor(target, text, via, encoding, marker):
-    """The agent who takes the chat reads the transfer text; nothing the visitor reads has it."""
+def test_text_reaches_the_receiving_agent_whole_and_never_the_visitor(target, text, via, encoding, marker):
+    """The agent who takes the chat reads the transfer text exactly as sent; nothing the visitor
+    reads has it."""
     with target.example():
-        note = f"{text} tc{marker}"
+        note = text + TAG.format(marker=marker)
         body = (
             TransferBody(agent="receiving", text=note)
             if via == "agent"
@@ -28,13 +33,9 @@ def test_text_reaches_the_receiving_agent_and_never_the_visitor(target, text, vi
         )
         chat_id = target.open_chat()
         exchange = target.transfer(chat_id, body, encoding)
-        if exchange.status != 200:
-            pytest.fail(
-                f"precondition: the transfer was refused ({exchange.status}); "
-                "transfer-success-status judges that",
-                pytrace=False,
-            )
-        token = f"tc{marker}"
+        target.precondition(
+            exchange.status == 200, f"the transfer was refused ({exchange.status})", "transfer-success-status"
+        )
         check(
             target.receiver_takes(chat_id),
             "text-only-to-receiving-agent",
@@ -43,16 +44,17 @@ def test_text_reaches_the_receiving_agent_and_never_the_visitor(target, text, vi
             exchange,
         )
         view = target.api.agent_chat(target.receiving, chat_id)
-        texts_seen = [str(e.get("text") or "") for e in events_of(view.json())] if view.status == 200 else []
+        texts_seen = [e.get("text") for e in events_of(view.json())] if view.status == 200 else []
         check(
-            any(token in seen for seen in texts_seen),
+            note in texts_seen,
             "text-only-to-receiving-agent",
-            f"an event with the text {note[-60:]!r}",
-            f"event texts {texts_seen}",
+            f"an event whose text is exactly {note[-80:]!r}",
+            f"event texts {[str(t)[-80:] for t in texts_seen]}",
             exchange,
             view,
         )
-        leaked = [s for s in target.visitor_strings(chat_id) if token in s]
+        tag = TAG.format(marker=marker).strip()
+        leaked = [s for s in target.visitor_strings(chat_id) if tag in s]
         check(
             not leaked,
             "text-only-to-receiving-agent",

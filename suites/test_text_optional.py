@@ -2,7 +2,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from strategies import TransferBody, texts, transfer_bodies
+from strategies import TransferBody, encodings, texts, transfer_bodies
 
 pytestmark = pytest.mark.rule("text-optional")
 
@@ -13,7 +13,7 @@ WITH_TEXT = transfer_bodies(
 )
 
 
-@given(body=WITH_TEXT, encoding=st.sampled_from(["json", "xml"]))
+@given(body=WITH_TEXT, encoding=encodings())
 @example(body=TransferBody(agent="receiving", text="please help"), encoding="json")
 @example(body=TransferBody(skill="available", text="please help"), encoding="xml")
 def test_body_without_text_has_the_same_outcome(target, body, encoding):

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from strategies import TransferBody, texts
+from strategies import TransferBody, encodings, texts
 from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("transfer-success-status")
@@ -17,7 +17,7 @@ REACHABLE = st.one_of(
 )
 
 
-@given(body=REACHABLE, encoding=st.sampled_from(["json", "xml"]))
+@given(body=REACHABLE, encoding=encodings())
 @example(body=TransferBody(agent="receiving"), encoding="json")
 @example(body=TransferBody(skill="available"), encoding="xml")
 def test_transfer_to_an_available_target_answers_200(target, body, encoding):

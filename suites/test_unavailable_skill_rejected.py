@@ -2,7 +2,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from strategies import TransferBody, texts
+from strategies import TransferBody, encodings, texts
 from transfer_conformance.flow import as_list, decode
 from transfer_conformance.verdict import check_refused
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.rule("unavailable-skill-rejected")
 @given(
     skill=st.sampled_from(["unavailable", "unknown"]),
     text=st.none() | texts(),
-    encoding=st.sampled_from(["json", "xml"]),
+    encoding=encodings(),
 )
 @example(skill="unavailable", text=None, encoding="json")
 @example(skill="unavailable", text="over to you", encoding="xml")

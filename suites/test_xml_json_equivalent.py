@@ -1,18 +1,34 @@
 import pytest
 from hypothesis import example, given
+from hypothesis import strategies as st
 
-from strategies import TransferBody, transfer_bodies
+from strategies import TransferBody, encodings, transfer_bodies
 
 pytestmark = pytest.mark.rule("xml-json-equivalent")
 
 
-@given(body=transfer_bodies())
-@example(body=TransferBody(agent="receiving", skill="available"))
-@example(body=TransferBody(agent="receiving", skill="unavailable", text="a < b & c"))
-@example(body=TransferBody(skill="available", text="line\r\nbreak"))
-def test_xml_and_json_of_one_body_have_the_same_outcome(target, body):
-    """The XML and the JSON encoding of one body give the same status and the same chat state."""
+XML = encodings().filter(lambda encoding: encoding.startswith("xml"))
+
+
+@given(body=transfer_bodies(), xml=XML)
+@example(body=TransferBody(agent="receiving", skill="available"), xml="xml")
+@example(body=TransferBody(agent="receiving", skill="unavailable", text="a b and c"), xml="xml:pretty")
+@example(body=TransferBody(skill="available", text="Two words"), xml="xml:declared")
+def test_xml_and_json_of_one_body_have_the_same_outcome(target, body, xml):
+    """The XML (in any writer's layout) and the JSON encoding of one body give the same status
+    and the same chat state."""
     with target.example():
         target.check_same_outcome(
-            "xml-json-equivalent", (body, "json"), (body, "xml"), "as with JSON: ", "with XML: "
+            "xml-json-equivalent", (body, "json"), (body, xml), "as with JSON: ", f"with XML ({xml}): "
+        )
+
+
+@given(layouts=st.lists(XML, min_size=2, max_size=2, unique=True))
+def test_every_xml_layout_of_one_body_has_the_same_outcome(target, layouts):
+    """Two XML layouts of one body (declaration, indentation, CDATA, references) mean the same."""
+    body = TransferBody(agent="receiving", text="Over to you")
+    with target.example():
+        first, second = layouts
+        target.check_same_outcome(
+            "xml-json-equivalent", (body, first), (body, second), f"as with {first}: ", f"with {second}: "
         )

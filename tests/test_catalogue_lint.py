@@ -76,6 +76,9 @@ def test_rule_entries_are_complete():
             assert rule.reason, f"{rule.id}: a decision says why"
         else:
             assert rule.check == "suite", f"{rule.id}: documented rules are checked"
+        if rule.level == "MUST":
+            assert rule.must_because, f"{rule.id}: a MUST rule says why the pages leave no choice"
+            assert not rule.expect, f"{rule.id}: a MUST rule expects nothing a profile could change"
 
 
 def test_rule_ids_are_unique_and_kebab_case():

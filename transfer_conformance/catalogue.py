@@ -27,6 +27,7 @@ class Rule:
     behaviour: str
     check: str = "suite"
     reason: str = ""
+    must_because: str = ""
     expect: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -60,6 +61,7 @@ def rules() -> dict[str, Rule]:
             behaviour=entry["behaviour"],
             check=entry.get("check", "suite"),
             reason=entry.get("reason", ""),
+            must_because=entry.get("must_because", ""),
             expect=entry.get("expect", {}) or {},
         )
         found[rule.id] = rule

@@ -73,6 +73,8 @@ def pytest_arguments(args: argparse.Namespace, results: Path, summary: Path) -> 
         arguments += ["--target-url", args.target_url]
     if args.strict:
         arguments.append("--strict-rules")
+    if args.ignore_decisions:
+        arguments.append("--ignore-decisions")
     for rule_id in args.rule:
         arguments += ["--rule", rule_id]
     for fault in args.fault:
@@ -308,6 +310,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--examples", type=positive, help="override the profile's example budget")
     run.add_argument("--output", help="write results and summary here instead of reports/")
     run.add_argument("--no-shrink", action="store_true", help="skip shrinking failures (faster)")
+    run.add_argument(
+        "--ignore-decisions",
+        action="store_true",
+        help="forget the profile's [decisions] (a new target: MUST rules need none of them)",
+    )
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
     run.add_argument("--known-issues", help="known-issues file (default known-issues.toml)")
     run.set_defaults(handler=command_run)

@@ -18,6 +18,7 @@ from transfer_conformance.xmlcodec import XmlBodyError, xsd_codec
 
 TRANSFER_MESSAGES = (13, 15)
 STRAY_LIMIT = 20
+XML_FORM_RULE = "decision-xml-transfer-form"
 
 
 def as_list(value: Any) -> list[Any]:
@@ -100,6 +101,9 @@ class Harness:
         self.profile = api.profile
         self.agents: dict[str, AgentContext] = {}
         self.created: list[str] = []
+        # The XML form of agent and skill this target takes: declared, or found at set-up.
+        self.xml_form = str(self.profile.decisions.get(XML_FORM_RULE, {}).get("form", ""))
+        self.xml_form_source = "declared" if self.xml_form else ""
 
     def __repr__(self) -> str:
         # Shown in Hypothesis' failing examples: name the target, not an object address.
@@ -116,6 +120,16 @@ class Harness:
 
             pytest.skip(f"{self.profile.name} profile: {expected['skip']}")
         return expected
+
+    @staticmethod
+    def precondition(holds: bool, what: str, judged_by: str = "") -> None:
+        """Stop a test whose set-up the target refused: the result is broken, not a violation
+        of the test's rule (``judged_by`` names the rule that judges the refusal itself)."""
+        if not holds:
+            import pytest  # only reached from inside a test
+
+            where = f"; {judged_by} judges that" if judged_by else ""
+            pytest.fail(f"precondition: {what}{where}", pytrace=False)
 
     @contextlib.contextmanager
     def example(self) -> Iterator[None]:
@@ -140,6 +154,32 @@ class Harness:
         for role, agent in self.agents.items():
             state = "Away" if role == "away" else "Online"
             self.api.expect_status(self.api.set_availability(agent, state), 200)
+        if not self.xml_form:
+            self.find_xml_form()
+
+    def find_xml_form(self) -> None:
+        """The XML transfer form the target accepts, tried one by one on fresh chats.
+
+        The form is undocumented (decision-xml-transfer-form): rules that send XML must speak
+        the target's own form, or they would judge our guess instead of the target.
+        """
+        from strategies import TransferBody, render
+        from transfer_conformance.xmlcodec import TRANSFER_FORMS
+
+        body = TransferBody(agent="receiving")
+        try:
+            for form in TRANSFER_FORMS:
+                chat_id = self.open_chat()
+                raw, content_type = render(body, self.ids, "xml", form)
+                exchange = self.api.transfer(
+                    self.transferring, chat_id, raw, content_type, f"find the XML transfer form: {form}"
+                )
+                if exchange.status == 200:
+                    self.xml_form, self.xml_form_source = form, "found at set-up"
+                    return
+            self.xml_form, self.xml_form_source = "element", "none accepted; the default"
+        finally:
+            self.clean_up()
 
     @property
     def transferring(self) -> AgentContext:
@@ -224,10 +264,10 @@ class Harness:
         bearer: str | None = None,
         accept: str = "json",
     ) -> Exchange:
-        """Send a symbolic TransferBody (strategies) in ``encoding``."""
+        """Send a symbolic TransferBody (strategies) in ``encoding`` (json, xml, xml:<layout>)."""
         from strategies import render  # strategies import the spec; keep flow import-light
 
-        raw, content_type = render(body, self.ids, encoding)
+        raw, content_type = render(body, self.ids, encoding, self.xml_form or "element")
         return self.api.transfer(
             agent or self.transferring,
             chat_id,

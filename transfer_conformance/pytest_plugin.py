@@ -22,7 +22,7 @@ import pytest
 from allure_commons.types import AttachmentType
 from hypothesis import HealthCheck, Phase, settings
 
-from strategies import Ids
+from strategies import Ids, TextDomain, use_domain
 from transfer_conformance import __version__
 from transfer_conformance.api import ChatApi, SetupError
 from transfer_conformance.catalogue import Rule, rules
@@ -83,6 +83,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--fault", action="append", default=[], help="embedded reference: start it with this fault"
     )
+    group.addoption(
+        "--ignore-decisions",
+        action="store_true",
+        help="forget the profile's [decisions]: rules.yaml's defaults, MUST generators unwidened",
+    )
 
 
 @dataclass
@@ -122,6 +127,10 @@ def pytest_configure(config: pytest.Config) -> None:
             profile.with_url(config.getoption("--target-url"))
     except ConfigError as error:
         raise pytest.UsageError(str(error)) from None
+    if config.getoption("--ignore-decisions"):
+        profile.decisions = {}
+    # MUST generators widen only to what this profile explicitly declares the target accepts.
+    use_domain(TextDomain.from_decisions(profile.decisions))
     state.profile = profile
 
 
@@ -342,6 +351,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "seed": _seed(session.config),
         "strict": state.strict,
         "faults": session.config.getoption("--fault"),
+        "declared_decisions": sorted(profile.decisions) if profile else [],
+        "xml_transfer_form": (
+            f"{state.harness.xml_form} ({state.harness.xml_form_source})" if state.harness else ""
+        ),
         "started": state.started,
         "finished": time.time(),
         "setup_error": state.setup_error,
@@ -360,6 +373,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"run.profile={state.run_profile}",
             f"seed={summary['seed']}",
             f"strict={state.strict}",
+            f"xml.transfer.form={summary['xml_transfer_form']}",
             f"suite.version={__version__}",
         ]
         (Path(alluredir) / "environment.properties").write_text(
