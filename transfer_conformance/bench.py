@@ -1,4 +1,5 @@
-"""`transfer-conformance bench`: the fault matrix, next to the Schemathesis CLI alone.
+"""`transfer-conformance bench`: the fault matrix, next to the Schemathesis CLI alone, and the
+false-alarm matrix over the conformant variants of the reference (targets/variants/).
 
 Every catalogued fault gets its own reference instance (its own process), so runs share no
 state; runs go two at a time on a thread pool, each a separate `transfer-conformance run`
@@ -23,8 +24,9 @@ from typing import Any
 from reference_target.faults import FAULTS, Fault
 from reference_target.server import EmbeddedReference
 from transfer_conformance.api import ChatApi
+from transfer_conformance.catalogue import rules
 from transfer_conformance.client import RecordingClient
-from transfer_conformance.paths import OPENAPI, REPORTS
+from transfer_conformance.paths import OPENAPI, REPORTS, TARGETS
 from transfer_conformance.profile import load_profile
 from transfer_conformance.regression import read_summary
 
@@ -32,6 +34,7 @@ BENCH = REPORTS / "bench"
 RUNS = REPORTS / "bench-runs"  # per-run output, apart from the matrix files
 DEFAULT_EXAMPLES = 8
 REFERENCE = "reference"
+VARIANTS = TARGETS / "variants"
 
 
 @dataclass
@@ -80,13 +83,24 @@ def failure_signatures(console: str) -> list[str]:
     return sorted(found)
 
 
-def run_suite(name: str, fault: Fault | None, examples: int, output: Path) -> SuiteRun:
+def run_suite(
+    name: str,
+    fault: Fault | None,
+    examples: int,
+    output: Path,
+    target: str = REFERENCE,
+    strict: bool = True,
+) -> SuiteRun:
+    """One `run` in its own process; a non-strict run also forgets the profile's decisions,
+    as a new user's first run against a target would."""
     command = [
         sys.executable,
         "-m",
         "transfer_conformance.cli",
         "run",
-        "--strict",
+        "--target",
+        target,
+        "--strict" if strict else "--ignore-decisions",
         "--no-report",
         "--profile",
         "ci",
@@ -166,7 +180,9 @@ def new_signatures(run: BaselineRun, baseline: dict[str, BaselineRun]) -> list[s
     return sorted(set(run.signatures) - reference)
 
 
-def plot(suite: list[SuiteRun], baseline: dict[str, BaselineRun], path: Path) -> None:
+def plot(
+    suite: list[SuiteRun], baseline: dict[str, BaselineRun], variants: list[dict[str, Any]], path: Path
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -175,7 +191,19 @@ def plot(suite: list[SuiteRun], baseline: dict[str, BaselineRun], path: Path) ->
     faults = [run for run in suite if run.rule is not None]
     rules = sorted({rule for run in suite for rule in run.failed_rules} | {r.rule for r in faults})
     columns = [*rules, "Schemathesis CLI alone", "…beyond its reference failures"]
-    fig, ax = plt.subplots(figsize=(max(8, len(columns) * 0.45), max(5, len(faults) * 0.32)))
+    heights = (
+        [max(4, len(faults) * 0.32), max(1.5, len(variants) * 0.32)]
+        if variants
+        else [max(5, len(faults) * 0.32)]
+    )
+    fig, axes = plt.subplots(
+        len(heights),
+        1,
+        figsize=(max(8, len(columns) * 0.45), sum(heights) + 1),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
+    ax = axes[0][0]
     for y, run in enumerate(faults):
         for x, rule in enumerate(rules):
             if rule in run.failed_rules:
@@ -197,6 +225,18 @@ def plot(suite: list[SuiteRun], baseline: dict[str, BaselineRun], path: Path) ->
         fontsize=8,
     )
     ax.grid(True, alpha=0.2)
+    if variants:
+        low = axes[1][0]
+        for y, row in enumerate(variants):
+            for x, found in enumerate((row["must_failures"], row["strict_failures"])):
+                low.scatter(x, y, marker="s", s=90, color="tab:red" if found else "tab:green")
+        low.set_xticks(
+            [0, 1], ["MUST failures, decisions ignored", "any failure, declared, --strict"], fontsize=7
+        )
+        low.set_yticks(range(len(variants)), [row["name"] for row in variants], fontsize=7)
+        low.set_xlim(-0.5, 1.5)
+        low.invert_yaxis()
+        low.set_title("Conformant variants (rows): green no false alarm, red a false alarm", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -230,6 +270,27 @@ def markdown(data: dict[str, Any]) -> str:
             f"{row['wall_s']} | {('caught' if base.get('caught') else 'missed') if base else '-'} | "
             f"{', '.join(base.get('new_vs_reference', [])) or 'nothing new'} | {base.get('wall_s', '-')} |"
         )
+    if data["variants"]:
+        lines += [
+            "",
+            "## False-alarm matrix: conformant variants of the reference",
+            "",
+            f"- variants_false_positives (MUST failures, decisions ignored, not strict): "
+            f"**{data['variants_false_positives']}**",
+            f"- variants_strict_false_positives (any failure, declared decisions, --strict): "
+            f"**{data['variants_strict_false_positives']}**",
+            f"- broken results in those runs: {data['variants_broken']}",
+            "",
+            "| variant | MUST failures (plain) | failures (strict) | broken | exits | wall (s) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in data["variants"]:
+            broken = row["plain_broken"] + row["strict_broken"]
+            lines.append(
+                f"| {row['name']} | {', '.join(row['must_failures']) or 'none'} | "
+                f"{', '.join(row['strict_failures']) or 'none'} | {', '.join(broken) or 'none'} | "
+                f"{row['plain_exit']} / {row['strict_exit']} | {row['wall_s']} |"
+            )
     ref = data["reference"]
     lines += [
         "",
@@ -242,9 +303,47 @@ def markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def variant_names() -> list[str]:
+    return sorted(path.stem for path in VARIANTS.glob("*.toml"))
+
+
+def must_failures(run: SuiteRun) -> list[str]:
+    return [rule for rule in run.failed_rules if rules()[rule].gating]
+
+
+def run_variants(pool: ThreadPoolExecutor, names: list[str], examples: int) -> list[dict[str, Any]]:
+    """Each conformant variant twice: decisions ignored and not strict (any MUST failure is a
+    false alarm), then declared and strict (any failure is)."""
+    jobs = [(name, strict) for name in names for strict in (False, True)]
+
+    def one(job: tuple[str, bool]) -> SuiteRun:
+        name, strict = job
+        folder = RUNS / "variants" / f"{name}-{'strict' if strict else 'plain'}"
+        return run_suite(name, None, examples, folder, f"variants/{name}", strict=strict)
+
+    done = dict(zip(jobs, pool.map(one, jobs), strict=True))
+    rows = []
+    for name in names:
+        plain, strict = done[(name, False)], done[(name, True)]
+        rows.append(
+            {
+                "name": name,
+                "must_failures": must_failures(plain),
+                "plain_broken": plain.broken_rules,
+                "plain_exit": plain.exit_code,
+                "strict_failures": strict.failed_rules,
+                "strict_broken": strict.broken_rules,
+                "strict_exit": strict.exit_code,
+                "wall_s": round(plain.wall_s + strict.wall_s, 2),
+            }
+        )
+    return rows
+
+
 def run_bench(args: argparse.Namespace) -> int:
     examples = args.examples or DEFAULT_EXAMPLES
     chosen = [f for f in FAULTS if not args.faults or f.name in args.faults]
+    variants = [] if args.no_variants else variant_names()
     shutil.rmtree(BENCH, ignore_errors=True)
     shutil.rmtree(RUNS, ignore_errors=True)
     BENCH.mkdir(parents=True)
@@ -252,6 +351,7 @@ def run_bench(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         suite = list(pool.map(lambda job: run_suite(*job, examples, RUNS / "suite" / job[0]), jobs))
+        variant_rows = run_variants(pool, variants, examples)
         baseline_runs = (
             []
             if args.no_baseline
@@ -277,6 +377,10 @@ def run_bench(args: argparse.Namespace) -> int:
             if base_faults
             else None
         ),
+        "variants": variant_rows,
+        "variants_false_positives": sum(len(row["must_failures"]) for row in variant_rows),
+        "variants_strict_false_positives": sum(len(row["strict_failures"]) for row in variant_rows),
+        "variants_broken": sum(len(row["plain_broken"]) + len(row["strict_broken"]) for row in variant_rows),
         "wall_time_s": wall,
         "reference": asdict(reference),
         "faults": [
@@ -298,8 +402,14 @@ def run_bench(args: argparse.Namespace) -> int:
         ],
     }
     (BENCH / "bench.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
-    plot(suite, baseline, BENCH / "bench.png")
+    plot(suite, baseline, variant_rows, BENCH / "bench.png")
     (BENCH / "bench.md").write_text(markdown(data), encoding="utf-8")
     print(markdown(data))
     print(f"written: {BENCH / 'bench.json'}, {BENCH / 'bench.md'}, {BENCH / 'bench.png'}")
-    return 0 if data["kill_rate"] == 1.0 and data["false_positives"] == 0 else 1
+    clean = not (
+        data["false_positives"]
+        or data["variants_false_positives"]
+        or data["variants_strict_false_positives"]
+        or data["variants_broken"]
+    )
+    return 0 if data["kill_rate"] == 1.0 and clean else 1

@@ -359,6 +359,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=positive, default=2)
     bench.add_argument("--faults", nargs="*", default=None, help="only these faults")
     bench.add_argument("--no-baseline", action="store_true")
+    bench.add_argument("--no-variants", action="store_true", help="skip the false-alarm matrix")
     bench.set_defaults(handler=command_bench)
     return main
 
