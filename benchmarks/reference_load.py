@@ -29,8 +29,8 @@ from typing import Any
 import httpx
 
 from reference_target.server import EmbeddedReference
-from transfer_conformance.paths import TARGETS
 from transfer_conformance.profile import load_profile
+from transfer_contract.paths import TARGETS
 
 ACCOUNT = "/api/account/90233546"
 

@@ -31,8 +31,8 @@ from reference_target.state import (
     World,
     now_iso,
 )
-from transfer_conformance.spec import body_validator, parameter_problems
-from transfer_conformance.xmlcodec import XmlBodyError, normalise_transfer, render_body_xml, xsd_codec
+from transfer_contract.spec import body_validator, parameter_problems
+from transfer_contract.xmlcodec import XmlBodyError, normalise_transfer, render_body_xml, xsd_codec
 
 Handler = Callable[[Request, World], Awaitable[Response]]
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from reference_target.dialect import Dialect
 from reference_target.state import Agent, Limits, World
-from transfer_conformance.paths import TARGETS
-from transfer_conformance.tomlfile import read_toml
+from transfer_contract.paths import TARGETS
+from transfer_contract.tomlfile import read_toml
 
 DEFAULT_SEED = TARGETS / "reference.toml"
 

@@ -22,8 +22,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from strategies.xml_layouts import LAYOUTS, render_layout
-from transfer_conformance.spec import resolve
-from transfer_conformance.xmlcodec import TRANSFER_FORMS
+from transfer_contract.spec import resolve
+from transfer_contract.xmlcodec import TRANSFER_FORMS
 
 TEXT_SCHEMA = resolve("#/components/schemas/Text")
 MAX_TEXT = int(TEXT_SCHEMA["maxLength"])
@@ -106,16 +106,18 @@ class Ids:
     skills: dict[str, str]
 
     @classmethod
-    def from_profile(cls, profile: Any) -> Ids:
-        skills = dict(profile.skills)
-        skills.setdefault("second_available", skills["available"])
+    def of(cls, agent_ids: Mapping[str, str], skills: Mapping[str, str]) -> Ids:
+        """The ids of a profile's agents by role and its skills by key (the harness's profile
+        builds them: strategies know no profile)."""
+        skill_ids = dict(skills)
+        skill_ids.setdefault("second_available", skill_ids["available"])
         agents = {
-            "receiving": profile.agents["receiving"].id,
-            "self": profile.agents["transferring"].id,
-            "unknown": skills["unknown_agent"],
-            "away": profile.agents["away"].id if "away" in profile.agents else skills["unknown_agent"],
+            "receiving": agent_ids["receiving"],
+            "self": agent_ids["transferring"],
+            "unknown": skill_ids["unknown_agent"],
+            "away": agent_ids.get("away", skill_ids["unknown_agent"]),
         }
-        return cls(agents=agents, skills=skills)
+        return cls(agents=agents, skills=skill_ids)
 
 
 def to_json(body: TransferBody, ids: Ids) -> dict[str, Any]:

@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from schemathesis import GenerationMode
 
 from transfer_conformance.flow import decode
-from transfer_conformance.paths import OPENAPI
 from transfer_conformance.pytest_plugin import contract_budget
-from transfer_conformance.spec import body_validator, failed_keywords, operations, parameter_problems
 from transfer_conformance.verdict import RuleViolation, message
-from transfer_conformance.xmlcodec import XmlBodyError, xsd_codec
+from transfer_contract.paths import OPENAPI
+from transfer_contract.spec import body_validator, failed_keywords, operations, parameter_problems
+from transfer_contract.xmlcodec import XmlBodyError, xsd_codec
 
 pytestmark = pytest.mark.rule("openapi-contract")
 

@@ -3,7 +3,7 @@ import pytest
 from strategies import TransferBody
 from transfer_conformance.flow import decode
 from transfer_conformance.verdict import check
-from transfer_conformance.xmlcodec import XmlBodyError
+from transfer_contract.xmlcodec import XmlBodyError
 
 pytestmark = pytest.mark.rule("xml-responses-valid")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from transfer_conformance.paths import ROOT
+from transfer_contract.paths import CHECKOUT as ROOT
 
 # A run that fails one rule with a catalogued fault (shared by the report and known-issue tests).
 FAILING_RUN = (

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from reference_target.faults import FAULTS
-from transfer_conformance.catalogue import KINDS, LEVELS, rules, vectors
-from transfer_conformance.paths import ROOT, SUITES
+from transfer_conformance.paths import SUITES
+from transfer_contract.catalogue import KINDS, LEVELS, rules, vectors
+from transfer_contract.paths import CHECKOUT as ROOT
 
 DOCS = "https://developers.liveperson.com/"
 # Every MUST rule the transfer page states, and the decisions the specs issue asked for.

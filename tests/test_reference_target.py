@@ -10,12 +10,11 @@ import requests
 from reference_target.seed import build_world, load_seed
 from reference_target.server import EmbeddedReference
 from reference_target.state import Limits
-from strategies import Ids
 from transfer_conformance.api import ChatApi
 from transfer_conformance.client import RecordingClient
 from transfer_conformance.flow import Harness, decode, events_of
 from transfer_conformance.profile import load_profile
-from transfer_conformance.xmlcodec import xsd_codec
+from transfer_contract.xmlcodec import xsd_codec
 
 DOC_SKILL = {"transfer": {"skill": {"id": 2}, "text": "I think this person needs some help from you."}}
 DOC_AGENT = {"transfer": {"agent": {"id": 6}, "text": "I think this person needs some help from you."}}
@@ -31,7 +30,7 @@ def reference():
 def harness(reference):
     profile = load_profile("reference")
     profile.base_url = profile.login_url = profile.visitor_url = reference.url
-    harness = Harness(ChatApi(profile, RecordingClient()), Ids.from_profile(profile))
+    harness = Harness(ChatApi(profile, RecordingClient()), profile.ids())
     harness.bring_agents_online()
     yield harness
     harness.clean_up()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from transfer_conformance.paths import TARGETS
+from transfer_contract.paths import TARGETS
 
 # The module shares one suite run: keep its tests on one xdist worker.
 pytestmark = pytest.mark.xdist_group("canary-run")

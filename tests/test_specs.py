@@ -6,10 +6,10 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from transfer_conformance.catalogue import vectors
-from transfer_conformance.paths import OPENAPI
-from transfer_conformance.spec import body_validator, failed_keywords, operations, xsd_paths
-from transfer_conformance.xmlcodec import XmlBodyError, render_body_xml, xsd_codec
+from transfer_contract.catalogue import vectors
+from transfer_contract.paths import OPENAPI
+from transfer_contract.spec import body_validator, failed_keywords, operations, xsd_paths
+from transfer_contract.xmlcodec import XmlBodyError, render_body_xml, xsd_codec
 
 DOC_SKILL_EXAMPLE = {
     "transfer": {"skill": {"id": 2}, "text": "I think this person needs some help from you."}

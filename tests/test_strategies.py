@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from strategies import (
     MODEST_TEXT,
     PLAIN_ALPHABET,
-    Ids,
     TextDomain,
     TransferBody,
     invalid_transfer_bodies,
@@ -22,10 +21,10 @@ from strategies import (
 )
 from strategies.xml_layouts import LAYOUTS
 from transfer_conformance.profile import load_profile
-from transfer_conformance.spec import body_validator, failed_keywords
-from transfer_conformance.xmlcodec import TRANSFER_FORMS, XmlBodyError, normalise_transfer, xsd_codec
+from transfer_contract.spec import body_validator, failed_keywords
+from transfer_contract.xmlcodec import TRANSFER_FORMS, XmlBodyError, normalise_transfer, xsd_codec
 
-IDS = Ids.from_profile(load_profile("reference"))
+IDS = load_profile("reference").ids()
 JSON_BODY = body_validator("transferChat", "request", "application/json")
 NAMED = transfer_bodies().filter(lambda b: b.agent is not None or b.skill is not None)
 

@@ -9,8 +9,8 @@ from reference_target.seed import load_seed
 from reference_target.server import EmbeddedReference
 from tests.conftest import run_cli, summary_of
 from transfer_conformance.bench import variant_names
-from transfer_conformance.paths import TARGETS
 from transfer_conformance.profile import load_profile
+from transfer_contract.paths import TARGETS
 
 ACCOUNT = "/api/account/90233546"
 

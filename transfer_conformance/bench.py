@@ -24,11 +24,12 @@ from typing import Any
 from reference_target.faults import FAULTS, Fault
 from reference_target.server import EmbeddedReference
 from transfer_conformance.api import ChatApi
-from transfer_conformance.catalogue import rules
 from transfer_conformance.client import RecordingClient
-from transfer_conformance.paths import OPENAPI, REPORTS, TARGETS
+from transfer_conformance.paths import REPORTS
 from transfer_conformance.profile import load_profile
 from transfer_conformance.regression import read_summary
+from transfer_contract.catalogue import rules
+from transfer_contract.paths import OPENAPI, TARGETS
 
 BENCH = REPORTS / "bench"
 RUNS = REPORTS / "bench-runs"  # per-run output, apart from the matrix files

@@ -17,10 +17,17 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from transfer_conformance.catalogue import rules
-from transfer_conformance.paths import REPORTS, ROOT, SUITES, TARGETS
+from reference_target.faults import FAULTS, UnknownFaultError, parse_faults
+from reference_target.server import serve
+from transfer_conformance.bench import run_bench
+from transfer_conformance.conformance_list import LIST, conformance_list
+from transfer_conformance.known_issues import load_known_issues
+from transfer_conformance.paths import REPORTS, SUITES
 from transfer_conformance.profile import ConfigError, load_profile
-from transfer_conformance.regression import read_summary
+from transfer_conformance.regression import read_summary, regression_bodies
+from transfer_conformance.report import ReportError, generate_report, open_report, redact_tree
+from transfer_contract.catalogue import rules
+from transfer_contract.paths import TARGETS
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
 
@@ -49,8 +56,12 @@ def pytest_arguments(args: argparse.Namespace, results: Path, summary: Path) -> 
         # failing-example values in reports, so it stays off.
         "-p",
         "no:schemathesis",
+        # The CLI imported Hypothesis (profiles build their ids with it) before pytest started:
+        # its plugins' asserts cannot be rewritten, which the suite never relies on.
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
         "--rootdir",
-        str(ROOT),
+        str(SUITES.parent),
         "-o",
         "console_output_style=progress",
         "--tb=line",
@@ -99,7 +110,6 @@ def validate_run(args: argparse.Namespace) -> None:
     if args.fault:
         if not profile.embedded or args.target_url:
             raise UsageError("--fault applies to the embedded reference target only")
-        from reference_target.faults import UnknownFaultError, parse_faults
 
         try:
             parse_faults(args.fault)
@@ -112,7 +122,6 @@ def rule_table(summary: dict[str, Any], strict: bool) -> tuple[list[str], bool, 
 
     Failures listed in known-issues.toml show as known and do not count as violations.
     """
-    from transfer_conformance.known_issues import load_known_issues
 
     known = load_known_issues()
     target = summary["target"]["name"]
@@ -159,8 +168,6 @@ def rule_table(summary: dict[str, Any], strict: bool) -> tuple[list[str], bool, 
 def command_run(args: argparse.Namespace) -> int:
     import pytest
 
-    from transfer_conformance.report import ReportError, generate_report, redact_tree
-
     validate_run(args)
     output = Path(args.output) if args.output else REPORTS
     results, summary_path = output / "allure-results", output / "last-run.json"
@@ -204,8 +211,6 @@ def command_run(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- other commands
 def command_serve(args: argparse.Namespace) -> int:
-    from reference_target.faults import UnknownFaultError, parse_faults
-    from reference_target.server import serve
 
     try:
         faults = parse_faults(args.fault)
@@ -221,7 +226,6 @@ def command_serve(args: argparse.Namespace) -> int:
 
 
 def command_faults(args: argparse.Namespace) -> int:
-    from reference_target.faults import FAULTS
 
     for fault in FAULTS:
         print(f"{fault.name}\t{fault.rule}\t{fault.description}")
@@ -229,7 +233,6 @@ def command_faults(args: argparse.Namespace) -> int:
 
 
 def command_report(args: argparse.Namespace) -> int:
-    from transfer_conformance.report import ReportError, generate_report, open_report
 
     root = Path(args.output) if args.output else REPORTS
     try:
@@ -243,7 +246,6 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 def command_file_regression(args: argparse.Namespace) -> int:
-    from transfer_conformance.regression import regression_bodies
 
     root = Path(args.output) if args.output else REPORTS
     try:
@@ -258,7 +260,6 @@ def command_file_regression(args: argparse.Namespace) -> int:
 
 
 def command_list_tests(args: argparse.Namespace) -> int:
-    from transfer_conformance.conformance_list import LIST, conformance_list
 
     text = conformance_list()
     if args.write:
@@ -270,8 +271,6 @@ def command_list_tests(args: argparse.Namespace) -> int:
 
 
 def command_bench(args: argparse.Namespace) -> int:
-    from reference_target.faults import UnknownFaultError, parse_faults
-    from transfer_conformance.bench import run_bench
 
     try:
         parse_faults(args.faults or [])

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from transfer_conformance.catalogue import rules
-from transfer_conformance.paths import ROOT, SPECS, SUITES
+from transfer_conformance.paths import SUITES
+from transfer_contract.catalogue import rules
+from transfer_contract.paths import SPECS
 
 LIST = SPECS / "conformance-tests.yaml"
 HEADER = (
@@ -20,7 +21,7 @@ HEADER = (
 
 def _tests_of(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    relative = path.relative_to(ROOT).as_posix()
+    relative = path.relative_to(SUITES.parent).as_posix()
     return [
         f"{relative}::{node.name}"
         for node in tree.body

@@ -11,10 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
+from strategies import Ids, TransferBody, render
 from transfer_conformance.api import AgentContext, ChatApi, SetupError
 from transfer_conformance.client import Exchange
-from transfer_conformance.spec import xsd_paths
-from transfer_conformance.xmlcodec import XmlBodyError, xsd_codec
+from transfer_conformance.verdict import check
+from transfer_contract.spec import xsd_paths
+from transfer_contract.xmlcodec import TRANSFER_FORMS, XmlBodyError, xsd_codec
 
 TRANSFER_MESSAGES = (13, 15)
 STRAY_LIMIT = 20
@@ -95,7 +99,7 @@ class Outcome:
 
 
 class Harness:
-    def __init__(self, api: ChatApi, ids: Any) -> None:
+    def __init__(self, api: ChatApi, ids: Ids) -> None:
         self.api = api
         self.ids = ids
         self.profile = api.profile
@@ -116,8 +120,6 @@ class Harness:
         """
         expected = self.profile.decision(rule_id)
         if expected.get("skip"):
-            import pytest  # only reached from inside a test
-
             pytest.skip(f"{self.profile.name} profile: {expected['skip']}")
         return expected
 
@@ -126,8 +128,6 @@ class Harness:
         """Stop a test whose set-up the target refused: the result is broken, not a violation
         of the test's rule (``judged_by`` names the rule that judges the refusal itself)."""
         if not holds:
-            import pytest  # only reached from inside a test
-
             where = f"; {judged_by} judges that" if judged_by else ""
             pytest.fail(f"precondition: {what}{where}", pytrace=False)
 
@@ -163,9 +163,6 @@ class Harness:
         The form is undocumented (decision-xml-transfer-form): rules that send XML must speak
         the target's own form, or they would judge our guess instead of the target.
         """
-        from strategies import TransferBody, render
-        from transfer_conformance.xmlcodec import TRANSFER_FORMS
-
         body = TransferBody(agent="receiving")
         try:
             for form in TRANSFER_FORMS:
@@ -257,7 +254,7 @@ class Harness:
     def transfer(
         self,
         chat_id: str,
-        body: Any,
+        body: TransferBody,
         encoding: str = "json",
         *,
         agent: AgentContext | None = None,
@@ -265,8 +262,6 @@ class Harness:
         accept: str = "json",
     ) -> Exchange:
         """Send a symbolic TransferBody (strategies) in ``encoding`` (json, xml, xml:<layout>)."""
-        from strategies import render  # strategies import the spec; keep flow import-light
-
         raw, content_type = render(body, self.ids, encoding, self.xml_form or "element")
         return self.api.transfer(
             agent or self.transferring,
@@ -283,7 +278,7 @@ class Harness:
     ) -> Exchange:
         return self.api.transfer(self.transferring, chat_id, raw, content_type, title, accept=accept)
 
-    def try_transfer(self, body: Any, encoding: str = "json") -> tuple[Outcome, Exchange]:
+    def try_transfer(self, body: TransferBody, encoding: str = "json") -> tuple[Outcome, Exchange]:
         """Open a chat, transfer it with ``body``, and probe the outcome."""
         chat_id = self.open_chat()
         exchange = self.transfer(chat_id, body, encoding)
@@ -292,15 +287,13 @@ class Harness:
     def check_same_outcome(
         self,
         rule_id: str,
-        reference: tuple[Any, str],
-        variant: tuple[Any, str],
+        reference: tuple[TransferBody, str],
+        variant: tuple[TransferBody, str],
         reference_label: str = "",
         variant_label: str = "",
     ) -> None:
         """Judge a metamorphic rule: two (body, encoding) pairs, each sent on a fresh chat, leave
         the same outcome; the reference pair's outcome is the expected one."""
-        from transfer_conformance.verdict import check
-
         expected, expected_exchange = self.try_transfer(*reference)
         actual, actual_exchange = self.try_transfer(*variant)
         check(
@@ -339,8 +332,6 @@ class Harness:
 
     def check_unchanged(self, rule_id: str, chat_id: str, exchange: Exchange) -> None:
         """Judge ``rule_id``: the refused transfer left the chat where it was."""
-        from transfer_conformance.verdict import check
-
         unchanged, how = self.still_with_first_agent(chat_id)
         check(unchanged, rule_id, "nothing changes", how, exchange)
 

@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from transfer_conformance.paths import ROOT
+from transfer_conformance.paths import KNOWN_ISSUES
 from transfer_conformance.profile import ConfigError
-
-KNOWN_ISSUES = ROOT / "known-issues.toml"
 
 
 @dataclass(frozen=True)

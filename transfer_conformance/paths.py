@@ -1,13 +1,14 @@
-"""Where the project's data lives. The suite runs from its checkout (an editable install)."""
+"""Where the harness finds its suites and report tool (shipped), and the user's profiles,
+known issues and reports (the working directory)."""
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SPECS = ROOT / "specs"
-OPENAPI = SPECS / "chat-agent-api.yaml"
-XSD = SPECS / "chat-agent-api.xsd"
-RULES = SPECS / "rules.yaml"
-EXAMPLES = SPECS / "examples"
-TARGETS = ROOT / "targets"
-SUITES = ROOT / "suites"
-REPORTS = ROOT / "reports"
+from transfer_contract.paths import packaged
+
+HARNESS = Path(__file__).resolve().parent
+SUITES = packaged("suites", "suites", HARNESS)
+REPORT_TOOL = packaged("report_tool", "report-tool", HARNESS)
+WORKDIR = Path.cwd()
+LOCAL_TARGETS = WORKDIR / "targets"
+REPORTS = WORKDIR / "reports"
+KNOWN_ISSUES = WORKDIR / "known-issues.toml"

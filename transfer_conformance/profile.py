@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from transfer_conformance.catalogue import rules
-from transfer_conformance.paths import TARGETS
+from strategies import Ids
+from transfer_conformance.paths import LOCAL_TARGETS
 from transfer_conformance.secrets import REGISTRY
-from transfer_conformance.tomlfile import TomlFileError, read_toml
+from transfer_contract.catalogue import rules
+from transfer_contract.paths import TARGETS
+from transfer_contract.tomlfile import TomlFileError, read_toml
 
 ROLES = ("transferring", "receiving", "away")
 SKILL_KEYS = ("available", "unavailable", "unknown", "unknown_agent")
@@ -54,6 +56,10 @@ class TargetProfile:
             raise KeyError(f"{rule_id} is not a decision; MUST rules never read a profile")
         return {**rule.expect, **self.decisions.get(rule_id, {})}
 
+    def ids(self) -> Ids:
+        """The concrete ids behind the strategies' symbolic references."""
+        return Ids.of({role: login.id for role, login in self.agents.items()}, self.skills)
+
     def with_url(self, url: str) -> TargetProfile:
         """The profile with every base URL (agent, login, visitor) replaced by ``url``."""
         url = check_url(url, "--target-url")
@@ -70,11 +76,15 @@ def check_url(url: str, where: str) -> str:
 
 
 def profile_path(target: str) -> Path:
-    """A profile by path, or by name under targets/ (``staging``, ``variants/docs-order``)."""
-    candidates = [Path(target), TARGETS / target, TARGETS / f"{target}.toml"]
+    """A profile by path, or by name: the working directory's targets/ first (``staging``),
+    then the shipped ones (``reference``, ``variants/docs-order``)."""
+    candidates = [Path(target)] + [
+        folder / name for folder in (LOCAL_TARGETS, TARGETS) for name in (target, f"{target}.toml")
+    ]
     path = next((c for c in candidates if c.suffix == ".toml" and c.is_file()), candidates[-1])
     if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in TARGETS.glob("*.toml")))
+        names = {p.stem for folder in (LOCAL_TARGETS, TARGETS) for p in folder.glob("*.toml")}
+        known = ", ".join(sorted(names))
         raise ConfigError(f"no target profile {target!r} (known: {known}; or give a .toml path)")
     return path
 

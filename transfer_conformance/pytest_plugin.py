@@ -22,14 +22,15 @@ import pytest
 from allure_commons.types import AttachmentType
 from hypothesis import HealthCheck, Phase, settings
 
-from strategies import Ids, TextDomain, use_domain
+from reference_target.server import EmbeddedReference
+from strategies import TextDomain, use_domain
 from transfer_conformance import __version__
 from transfer_conformance.api import ChatApi, SetupError
-from transfer_conformance.catalogue import Rule, rules
 from transfer_conformance.client import Exchange, RecordingClient, TargetUnreachable
 from transfer_conformance.flow import Harness
 from transfer_conformance.profile import ConfigError, TargetProfile, load_profile
 from transfer_conformance.secrets import REGISTRY
+from transfer_contract.catalogue import Rule, rules
 
 __all__ = [
     "one_test_scope",
@@ -183,15 +184,13 @@ def _start_harness(config: pytest.Config) -> Harness:
     profile = state.profile
     assert profile is not None
     if profile.embedded and not profile.base_url:
-        from reference_target.server import EmbeddedReference  # only for the embedded target
-
         # The embedded simulator is seeded from the profile itself (targets/reference.toml).
         state.embedded = EmbeddedReference(tuple(config.getoption("--fault")), Path(profile.source))
         url = state.embedded.start()
         profile.base_url = profile.login_url = url
         profile.visitor_url = state.embedded.visitor_url
     client = RecordingClient(profile.request_timeout_s, profile.requests_per_second)
-    harness = Harness(ChatApi(profile, client), Ids.from_profile(profile))
+    harness = Harness(ChatApi(profile, client), profile.ids())
     harness.bring_agents_online()
     return harness
 

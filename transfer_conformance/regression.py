@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from transfer_conformance.catalogue import rules
 from transfer_conformance.known_issues import load_known_issues
+from transfer_contract.catalogue import rules
 
 
 def read_summary(path: Path) -> dict[str, Any]:

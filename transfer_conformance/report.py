@@ -19,10 +19,10 @@ from typing import Any
 
 from transfer_conformance import __version__
 from transfer_conformance.known_issues import load_known_issues
-from transfer_conformance.paths import REPORTS, ROOT
+from transfer_conformance.paths import REPORT_TOOL, REPORTS
 from transfer_conformance.secrets import REGISTRY
 
-TOOL = ROOT / "report-tool"
+TOOL = REPORT_TOOL
 ALLURE = TOOL / "node_modules" / ".bin" / "allure"
 TEXT_SUFFIXES = {
     ".json",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from transfer_conformance.catalogue import rules
 from transfer_conformance.client import Exchange
+from transfer_contract.catalogue import rules
 
 
 class RuleViolation(AssertionError):

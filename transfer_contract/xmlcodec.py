@@ -14,7 +14,7 @@ import defusedxml.ElementTree as safe_et
 import xmlschema
 from defusedxml import DefusedXmlException
 
-from transfer_conformance.paths import XSD
+from transfer_contract.paths import XSD
 
 
 class XmlBodyError(ValueError):

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from transfer_conformance.paths import EXAMPLES, RULES
+from transfer_contract.paths import EXAMPLES, RULES
 
 LEVELS = ("MUST", "SHOULD", "MAY")
 KINDS = ("documented", "derived", "decision")

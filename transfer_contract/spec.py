@@ -15,7 +15,7 @@ import referencing
 import yaml
 from referencing.jsonschema import DRAFT202012
 
-from transfer_conformance.paths import OPENAPI
+from transfer_contract.paths import OPENAPI
 
 SPEC_URI = "urn:transfer-conformance:chat-agent-api"
 
