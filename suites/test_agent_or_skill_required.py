@@ -3,7 +3,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from strategies import TransferBody, encodings, texts
-from transfer_conformance.verdict import check_refused
 
 pytestmark = pytest.mark.rule("agent-or-skill-required")
 
@@ -11,10 +10,10 @@ pytestmark = pytest.mark.rule("agent-or-skill-required")
 @given(text=st.none() | texts(), encoding=encodings())
 @example(text=None, encoding="json")
 @example(text="who takes this?", encoding="xml")
-def test_body_without_agent_or_skill_is_refused_and_changes_nothing(target, text, encoding):
+def test_body_without_agent_or_skill_is_refused_and_changes_nothing(target, rule, text, encoding):
     """A body naming neither an agent nor a skill is refused with a 4xx; the chat stays put."""
     with target.example():
         chat_id = target.open_chat()
         exchange = target.transfer(chat_id, TransferBody(text=text), encoding)
-        check_refused("agent-or-skill-required", exchange)
-        target.check_unchanged("agent-or-skill-required", chat_id, exchange)
+        rule.refused(exchange)
+        target.check_unchanged(rule.id, chat_id, exchange)

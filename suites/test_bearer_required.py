@@ -1,7 +1,6 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check_refused
 
 pytestmark = pytest.mark.rule("bearer-required")
 
@@ -9,16 +8,16 @@ BAD_BEARERS = {"no Authorization": "", "a bearer never issued": "tc-never-issued
 
 
 @pytest.mark.parametrize("bearer", list(BAD_BEARERS.values()), ids=list(BAD_BEARERS))
-def test_transfer_without_a_valid_bearer_is_refused(target, bearer):
+def test_transfer_without_a_valid_bearer_is_refused(target, rule, bearer):
     """A transfer without a bearer, or with one the target never issued, is a 4xx; nothing moves."""
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, TransferBody(agent="receiving"), bearer=bearer)
-    check_refused("bearer-required", exchange)
-    target.check_unchanged("bearer-required", chat_id, exchange)
+    rule.refused(exchange)
+    target.check_unchanged(rule.id, chat_id, exchange)
 
 
 @pytest.mark.parametrize("bearer", list(BAD_BEARERS.values()), ids=list(BAD_BEARERS))
-def test_skills_list_without_a_valid_bearer_is_refused(target, bearer):
+def test_skills_list_without_a_valid_bearer_is_refused(target, rule, bearer):
     """Retrieve Available Skills without a valid bearer is a 4xx."""
     chat_id = target.open_chat()
     headers = target.api.headers(accept="json", bearer=bearer)
@@ -26,4 +25,4 @@ def test_skills_list_without_a_valid_bearer_is_refused(target, bearer):
     exchange = target.api.client.send(
         "GET", url, title="retrieve available skills without a valid bearer", headers=headers
     )
-    check_refused("bearer-required", exchange)
+    rule.refused(exchange)

@@ -3,14 +3,13 @@ import threading
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("concurrent-transfer-single-winner")
 
 ROUNDS = 4
 
 
-def test_two_concurrent_transfers_have_one_winner(target):
+def test_two_concurrent_transfers_have_one_winner(target, rule):
     """Of two transfers of one chat sent at once, exactly one succeeds."""
     for _ in range(ROUNDS):
         chat_id = target.open_chat()
@@ -28,9 +27,8 @@ def test_two_concurrent_transfers_have_one_winner(target):
         for thread in threads:
             thread.join()
         winners = [a for a in answers if a is not None and 200 <= a.status < 300]
-        check(
+        rule.check(
             len(winners) == 1,
-            "concurrent-transfer-single-winner",
             "exactly one 2xx",
             f"statuses {[a.status for a in answers if a is not None]}",
             *[a for a in answers if a],

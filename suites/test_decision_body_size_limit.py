@@ -2,8 +2,6 @@ import json
 
 import pytest
 
-from transfer_conformance.verdict import check
-
 pytestmark = pytest.mark.rule("decision-body-size-limit")
 
 
@@ -13,9 +11,9 @@ def padded_body(target, size):
     return core[:-1] + b" " * (size - len(core)) + b"}"
 
 
-def test_body_over_the_limit_answers_the_decided_status(target):
+def test_body_over_the_limit_answers_the_decided_status(target, rule):
     """A body one byte over the limit answers 413; one at the limit is read as usual."""
-    expected = target.decision("decision-body-size-limit")
+    expected = target.decision(rule.id)
     limit = expected["max_bytes"]
     chat_id = target.open_chat()
     over = target.transfer_raw(
@@ -24,9 +22,8 @@ def test_body_over_the_limit_answers_the_decided_status(target):
         "application/json",
         f"transfer of {limit + 1} bytes",
     )
-    check(
+    rule.check(
         over.status == expected["status"],
-        "decision-body-size-limit",
         f"{expected['status']}",
         f"{over.status}",
         over,
@@ -34,9 +31,8 @@ def test_body_over_the_limit_answers_the_decided_status(target):
     at_limit = target.transfer_raw(
         chat_id, padded_body(target, limit), "application/json", f"transfer of {limit} bytes"
     )
-    check(
+    rule.check(
         at_limit.status == 200,
-        "decision-body-size-limit",
         "200 at the limit",
         f"{at_limit.status}",
         at_limit,

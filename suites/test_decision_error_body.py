@@ -4,7 +4,6 @@ from urllib.parse import parse_qs
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("decision-error-body")
 
@@ -24,27 +23,25 @@ def envelope_message(exchange):
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_refusal_carries_the_error_envelope(target, case):
+def test_refusal_carries_the_error_envelope(target, rule, case):
     """A 4xx answer has the body {"error": {"message": ...}} in JSON; a 401 may carry the
     form-encoded oauth_problem answer instead, where the profile says so."""
-    expected = target.decision("decision-error-body")
+    expected = target.decision(rule.id)
     body, bearer = CASES[case]
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, body, bearer=bearer)
     target.precondition(400 <= (exchange.status or 0) < 500, f"expected a refusal, got {exchange.status}")
     if exchange.status == 401 and expected.get("unauthorized_body") == "form":
         fields = parse_qs(exchange.content.decode("utf-8", "replace"))
-        check(
+        rule.check(
             "oauth_problem" in fields,
-            "decision-error-body",
             "a form-encoded body with oauth_problem",
             f"{exchange.content_type or 'no type'}: {exchange.response_body[:200]!r}",
             exchange,
         )
         return
-    check(
+    rule.check(
         isinstance(envelope_message(exchange), str),
-        "decision-error-body",
         '{"error": {"message": "..."}}',
         f"{exchange.content_type or 'no type'}: {exchange.response_body[:200]!r}",
         exchange,

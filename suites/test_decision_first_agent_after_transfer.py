@@ -1,14 +1,13 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("decision-first-agent-after-transfer")
 
 
-def test_first_agent_calls_on_a_transferred_chat_answer_the_decided_status(target):
+def test_first_agent_calls_on_a_transferred_chat_answer_the_decided_status(target, rule):
     """After a transfer the first agent's read, line and transfer on the chat answer 404."""
-    status = target.decision("decision-first-agent-after-transfer")["status"]
+    status = target.decision(rule.id)["status"]
     chat_id = target.open_chat()
     moved = target.transfer(chat_id, TransferBody(agent="receiving"))
     target.precondition(
@@ -20,9 +19,8 @@ def test_first_agent_calls_on_a_transferred_chat_answer_the_decided_status(targe
         api.send_line(first, chat_id, "still here?"),
         target.transfer(chat_id, TransferBody(skill="available")),
     ):
-        check(
+        rule.check(
             exchange.status == status,
-            "decision-first-agent-after-transfer",
             f"{status} for {exchange.title}",
             f"{exchange.status}",
             moved,

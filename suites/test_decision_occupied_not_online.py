@@ -2,14 +2,13 @@ import pytest
 
 from strategies import TransferBody
 from transfer_conformance.flow import as_list, decode
-from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("decision-occupied-not-online")
 
 
-def test_occupied_agent_does_not_make_a_skill_available_but_takes_agent_transfers(target):
+def test_occupied_agent_does_not_make_a_skill_available_but_takes_agent_transfers(target, rule):
     """A skill whose only agent is Occupied is not listed; that agent still takes a transfer by id."""
-    target.decision("decision-occupied-not-online")
+    target.decision(rule.id)
     receiving = target.receiving
     target.api.expect_status(target.api.set_availability(receiving, "Occupied"), 200)
     try:
@@ -20,17 +19,15 @@ def test_occupied_agent_does_not_make_a_skill_available_but_takes_agent_transfer
             for s in as_list((decode(listed, "getAvailableSkills").get("transfer") or {}).get("skill"))
         }
         skill = target.profile.skills["available"]
-        check(
+        rule.check(
             skill not in ids,
-            "decision-occupied-not-online",
             f"skill {skill} not listed while its agent is Occupied",
             f"listed: {sorted(ids)}",
             listed,
         )
         moved = target.transfer(chat_id, TransferBody(agent="receiving"))
-        check(
+        rule.check(
             moved.status == 200,
-            "decision-occupied-not-online",
             "200 for a transfer to the Occupied agent by id",
             f"{moved.status}",
             moved,

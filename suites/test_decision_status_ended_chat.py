@@ -1,22 +1,20 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check, check_status
 
 pytestmark = pytest.mark.rule("decision-status-ended-chat")
 
 
-def test_ended_chat_answers_the_decided_status(target):
+def test_ended_chat_answers_the_decided_status(target, rule):
     """A transfer of a chat the visitor ended answers 409 and the chat stays ended."""
-    status = target.decision("decision-status-ended-chat")["status"]
+    status = target.decision(rule.id)["status"]
     chat_id = target.open_chat()
     target.api.expect_status(target.api.visitor_end(chat_id), 200, 201)
     exchange = target.transfer(chat_id, TransferBody(agent="receiving"))
-    check_status("decision-status-ended-chat", exchange, status)
+    rule.status(exchange, status)
     state = target.visitor_state(chat_id)
-    check(
+    rule.check(
         state in (None, "ended"),
-        "decision-status-ended-chat",
         "the chat stays ended",
         f"{state}",
         exchange,

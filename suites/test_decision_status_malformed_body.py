@@ -3,7 +3,6 @@ from hypothesis import given
 
 from strategies import invalid_transfer_bodies
 from transfer_conformance.profile import load_profile
-from transfer_conformance.verdict import check, check_status
 
 pytestmark = pytest.mark.rule("decision-status-malformed-body")
 
@@ -13,26 +12,25 @@ _IDS = load_profile("reference").ids()
 
 
 @given(body=invalid_transfer_bodies(_IDS).filter(lambda b: not b.reason.startswith("hostile")))
-def test_malformed_body_answers_the_decided_status(target, body):
+def test_malformed_body_answers_the_decided_status(target, rule, body):
     """Broken JSON or XML, or a body of the wrong shape, answers 400 (or the profile's status)."""
-    status = target.decision("decision-status-malformed-body")["status"]
+    status = target.decision(rule.id)["status"]
     with target.example():
         chat_id = target.open_chat()
         exchange = target.transfer_raw(chat_id, body.raw, body.content_type, f"transfer: {body.reason}")
-        check(
+        rule.check(
             exchange.status == status,
-            "decision-status-malformed-body",
             f"{status} for {body.reason}",
             f"{exchange.status}",
             exchange,
         )
 
 
-def test_body_of_another_media_type_answers_415(target):
+def test_body_of_another_media_type_answers_415(target, rule):
     """A body that is neither JSON nor XML answers 415 (or the profile's status)."""
-    status = target.decision("decision-status-malformed-body")["unsupported_media_type_status"]
+    status = target.decision(rule.id)["unsupported_media_type_status"]
     chat_id = target.open_chat()
     exchange = target.transfer_raw(
         chat_id, b"skill=20", "application/x-www-form-urlencoded", "transfer as a form"
     )
-    check_status("decision-status-malformed-body", exchange, status)
+    rule.status(exchange, status)

@@ -1,15 +1,14 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check_status
 
 pytestmark = pytest.mark.rule("decision-status-neither")
 
 
 @pytest.mark.parametrize("encoding", ["json", "xml"])
-def test_body_naming_neither_answers_the_decided_status(target, encoding):
+def test_body_naming_neither_answers_the_decided_status(target, rule, encoding):
     """A body naming neither agent nor skill answers 400 (or the profile's status)."""
-    status = target.decision("decision-status-neither")["status"]
+    status = target.decision(rule.id)["status"]
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, TransferBody(text="nobody named"), encoding)
-    check_status("decision-status-neither", exchange, status)
+    rule.status(exchange, status)

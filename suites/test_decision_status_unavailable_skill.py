@@ -1,15 +1,14 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check_status
 
 pytestmark = pytest.mark.rule("decision-status-unavailable-skill")
 
 
 @pytest.mark.parametrize("encoding", ["json", "xml"])
-def test_unavailable_skill_answers_the_decided_status(target, encoding):
+def test_unavailable_skill_answers_the_decided_status(target, rule, encoding):
     """A transfer to a known skill with no available agent answers 400 (or the profile's status)."""
-    status = target.decision("decision-status-unavailable-skill")["status"]
+    status = target.decision(rule.id)["status"]
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, TransferBody(skill="unavailable"), encoding)
-    check_status("decision-status-unavailable-skill", exchange, status)
+    rule.status(exchange, status)

@@ -1,7 +1,6 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check_status
 
 pytestmark = pytest.mark.rule("decision-status-unknown-target")
 
@@ -11,9 +10,9 @@ pytestmark = pytest.mark.rule("decision-status-unknown-target")
     [TransferBody(agent="unknown"), TransferBody(skill="unknown")],
     ids=["unknown-agent", "unknown-skill"],
 )
-def test_unknown_id_answers_the_decided_status(target, body):
+def test_unknown_id_answers_the_decided_status(target, rule, body):
     """A transfer naming an id the account does not have answers 400 (or the profile's status)."""
-    status = target.decision("decision-status-unknown-target")["status"]
+    status = target.decision(rule.id)["status"]
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, body)
-    check_status("decision-status-unknown-target", exchange, status)
+    rule.status(exchange, status)

@@ -1,7 +1,6 @@
 import pytest
 
 from strategies import TransferBody, render
-from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("decision-xml-transfer-form")
 
@@ -9,15 +8,14 @@ pytestmark = pytest.mark.rule("decision-xml-transfer-form")
 @pytest.mark.parametrize(
     "body", [TransferBody(agent="receiving"), TransferBody(skill="available")], ids=["agent", "skill"]
 )
-def test_xml_body_in_the_decided_form_is_accepted(target, body):
+def test_xml_body_in_the_decided_form_is_accepted(target, rule, body):
     """A transfer in XML with ids in the decided form (element, text or attribute) answers 200."""
-    form = target.decision("decision-xml-transfer-form")["form"]
+    form = target.decision(rule.id)["form"]
     chat_id = target.open_chat()
     raw, content_type = render(body, target.ids, "xml", form)
     exchange = target.transfer_raw(chat_id, raw, content_type, f"transfer in XML, {form} form")
-    check(
+    rule.check(
         exchange.status == 200,
-        "decision-xml-transfer-form",
         f"200 for the {form} form",
         f"{exchange.status} (the harness uses the {target.xml_form} form: {target.xml_form_source})",
         exchange,

@@ -108,12 +108,13 @@ def use_real_ids(case, operation_id, target):
 class ContractRun:
     """One operation's Schemathesis cases against the target, with real ids and our recording."""
 
-    def __init__(self, target, operation_id, budget):
+    def __init__(self, target, rule, operation_id, budget):
         self.target = target
         self.operation_id = operation_id
         self.spec_op = operations()[operation_id]
         self.operation = SCHEMA.find_operation_by_id(operation_id)
         self.budget = budget
+        self.rule = rule
         self.statuses = []
         self.accepts = itertools.cycle(["application/json", "application/xml"])
         agent = target.transferring
@@ -179,22 +180,22 @@ class ContractRun:
             case.validate_response(response, headers=headers, excluded_checks=excluded)
         except (AssertionError, BaseExceptionGroup) as failure:
             text = message(
-                "openapi-contract",
+                self.rule.id,
                 "an answer the spec describes",
                 f"{operation_id}: {failure}",
                 (exchange,),
             )
-            raise RuleViolation("openapi-contract", text) from None
+            raise RuleViolation(self.rule.id, text) from None
         finally:
             if operation_id == "setAvailability":
                 target.api.set_availability(target.transferring, "Online")
 
 
 @pytest.mark.parametrize("operation_id", OPERATIONS)
-def test_operation_answers_as_the_spec_describes(target, operation_id, request):
+def test_operation_answers_as_the_spec_describes(target, rule, operation_id, request):
     """Schemathesis (positive and negative, real ids) finds only answers the spec describes."""
     budget = contract_budget(request.config)
-    contract = ContractRun(target, operation_id, budget)
+    contract = ContractRun(target, rule, operation_id, budget)
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         contract.run(mode)
     if not any(200 <= status < 300 for status in contract.statuses):

@@ -1,12 +1,11 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check_refused
 
 pytestmark = pytest.mark.rule("session-owner-only")
 
 
-def test_another_agents_bearer_cannot_use_the_session(target):
+def test_another_agents_bearer_cannot_use_the_session(target, rule):
     """The receiving agent's bearer on the transferring agent's session reads and moves nothing."""
     chat_id = target.open_chat()
     intruder = target.receiving.bearer
@@ -18,7 +17,7 @@ def test_another_agents_bearer_cannot_use_the_session(target):
         title="another agent reads the chat",
         headers=api.headers(accept="json", bearer=intruder),
     )
-    check_refused("session-owner-only", read)
+    rule.refused(read)
     moved = target.transfer(chat_id, TransferBody(skill="available"), bearer=intruder)
-    check_refused("session-owner-only", moved)
-    target.check_unchanged("session-owner-only", chat_id, moved)
+    rule.refused(moved)
+    target.check_unchanged(rule.id, chat_id, moved)

@@ -4,7 +4,6 @@ from hypothesis import strategies as st
 
 from strategies import TransferBody, encodings, texts
 from transfer_conformance.flow import events_of
-from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("text-only-to-receiving-agent")
 
@@ -21,7 +20,9 @@ TAG = " tc{marker}"
 )
 @example(text="she asked about invoices", via="agent", encoding="json", marker=1234567)
 @example(text="she asked about invoices", via="skill", encoding="xml", marker=7654321)
-def test_text_reaches_the_receiving_agent_whole_and_never_the_visitor(target, text, via, encoding, marker):
+def test_text_reaches_the_receiving_agent_whole_and_never_the_visitor(
+    target, rule, text, via, encoding, marker
+):
     """The agent who takes the chat reads the transfer text exactly as sent; nothing the visitor
     reads has it."""
     with target.example():
@@ -36,18 +37,16 @@ def test_text_reaches_the_receiving_agent_whole_and_never_the_visitor(target, te
         target.precondition(
             exchange.status == 200, f"the transfer was refused ({exchange.status})", "transfer-success-status"
         )
-        check(
+        rule.check(
             target.receiver_takes(chat_id),
-            "text-only-to-receiving-agent",
             "the receiving agent can take the chat",
             "it could not",
             exchange,
         )
         view = target.api.agent_chat(target.receiving, chat_id)
         texts_seen = [e.get("text") for e in events_of(view.json())] if view.status == 200 else []
-        check(
+        rule.check(
             note in texts_seen,
-            "text-only-to-receiving-agent",
             f"an event whose text is exactly {note[-80:]!r}",
             f"event texts {[str(t)[-80:] for t in texts_seen]}",
             exchange,
@@ -55,9 +54,8 @@ def test_text_reaches_the_receiving_agent_whole_and_never_the_visitor(target, te
         )
         tag = TAG.format(marker=marker).strip()
         leaked = [s for s in target.visitor_strings(chat_id) if tag in s]
-        check(
+        rule.check(
             not leaked,
-            "text-only-to-receiving-agent",
             "the visitor never reads the text",
             # the shortest string holding it: the event's own text rather than a whole body
             f"the visitor reads it: {min(leaked, key=len)[:200]!r}" if leaked else "",

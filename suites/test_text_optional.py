@@ -16,9 +16,9 @@ WITH_TEXT = transfer_bodies(
 @given(body=WITH_TEXT, encoding=encodings())
 @example(body=TransferBody(agent="receiving", text="please help"), encoding="json")
 @example(body=TransferBody(skill="available", text="please help"), encoding="xml")
-def test_body_without_text_has_the_same_outcome(target, body, encoding):
+def test_body_without_text_has_the_same_outcome(target, rule, body, encoding):
     """Leaving the text out changes nothing about the outcome of a transfer."""
     with target.example():
         target.check_same_outcome(
-            "text-optional", (body, encoding), (body.without_text(), encoding), "as with the text: "
+            rule.id, (body, encoding), (body.without_text(), encoding), "as with the text: "
         )

@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check, is_error
+from transfer_conformance.verdict import is_error
 
 pytestmark = pytest.mark.rule("transfer-moves-chat")
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.rule("transfer-moves-chat")
     [TransferBody(agent="receiving"), TransferBody(skill="available")],
     ids=["to-agent", "to-skill"],
 )
-def test_transferred_chat_leaves_the_first_agent_and_rings_for_the_target(target, body):
+def test_transferred_chat_leaves_the_first_agent_and_rings_for_the_target(target, rule, body):
     """After a transfer the first agent cannot transfer the chat again; the target can take it."""
     chat_id = target.open_chat()
     first = target.transfer(chat_id, body)
@@ -19,17 +19,15 @@ def test_transferred_chat_leaves_the_first_agent_and_rings_for_the_target(target
         first.status == 200, f"the transfer was refused ({first.status})", "transfer-success-status"
     )
     again = target.transfer(chat_id, TransferBody(agent="receiving"))
-    check(
+    rule.check(
         is_error(again.status),
-        "transfer-moves-chat",
         "the first agent's second transfer is refused (an error status)",
         f"{again.status}",
         first,
         again,
     )
-    check(
+    rule.check(
         target.receiver_takes(chat_id),
-        "transfer-moves-chat",
         "the receiving agent can take the chat",
         "it is not ringing for them",
         first,

@@ -3,7 +3,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from strategies import TransferBody, encodings, texts
-from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("transfer-success-status")
 
@@ -20,9 +19,9 @@ REACHABLE = st.one_of(
 @given(body=REACHABLE, encoding=encodings())
 @example(body=TransferBody(agent="receiving"), encoding="json")
 @example(body=TransferBody(skill="available"), encoding="xml")
-def test_transfer_to_an_available_target_answers_200(target, body, encoding):
+def test_transfer_to_an_available_target_answers_200(target, rule, body, encoding):
     """A transfer to an available agent or skill answers 200."""
     with target.example():
         chat_id = target.open_chat()
         exchange = target.transfer(chat_id, body, encoding)
-        check(exchange.status == 200, "transfer-success-status", "200", f"{exchange.status}", exchange)
+        rule.check(exchange.status == 200, "200", f"{exchange.status}", exchange)

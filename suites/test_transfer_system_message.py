@@ -1,7 +1,6 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("transfer-system-message")
 
@@ -12,12 +11,11 @@ pytestmark = pytest.mark.rule("transfer-system-message")
     ids=["agent-13", "skill-15"],
 )
 @pytest.mark.parametrize("encoding", ["json", "xml"])
-def test_transfer_is_announced_with_its_system_message(target, body, message, encoding):
+def test_transfer_is_announced_with_its_system_message(target, rule, body, message, encoding):
     """A transfer to an agent adds system message 13, to a skill 15."""
     outcome, exchange = target.try_transfer(body, encoding)
-    check(
+    rule.check(
         message in outcome.announced,
-        "transfer-system-message",
         f"system message {message}",
         f"{list(outcome.announced) or 'none'} ({outcome.describe()})",
         exchange,

@@ -4,7 +4,6 @@ from hypothesis import strategies as st
 
 from strategies import TransferBody, encodings, texts
 from transfer_conformance.flow import as_list, decode
-from transfer_conformance.verdict import check_refused
 
 pytestmark = pytest.mark.rule("unavailable-skill-rejected")
 
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.rule("unavailable-skill-rejected")
 )
 @example(skill="unavailable", text=None, encoding="json")
 @example(skill="unavailable", text="over to you", encoding="xml")
-def test_transfer_to_a_skill_not_listed_is_refused_and_changes_nothing(target, skill, text, encoding):
+def test_transfer_to_a_skill_not_listed_is_refused_and_changes_nothing(target, rule, skill, text, encoding):
     """A transfer to a skill the skills list does not show is a 4xx and changes nothing."""
     with target.example():
         chat_id = target.open_chat()
@@ -34,5 +33,5 @@ def test_transfer_to_a_skill_not_listed_is_refused_and_changes_nothing(target, s
                     pytrace=False,
                 )
         exchange = target.transfer(chat_id, TransferBody(skill=skill, text=text), encoding)
-        check_refused("unavailable-skill-rejected", exchange)
-        target.check_unchanged("unavailable-skill-rejected", chat_id, exchange)
+        rule.refused(exchange)
+        target.check_unchanged(rule.id, chat_id, exchange)

@@ -14,21 +14,21 @@ XML = encodings().filter(lambda encoding: encoding.startswith("xml"))
 @example(body=TransferBody(agent="receiving", skill="available"), xml="xml")
 @example(body=TransferBody(agent="receiving", skill="unavailable", text="a b and c"), xml="xml:pretty")
 @example(body=TransferBody(skill="available", text="Two words"), xml="xml:declared")
-def test_xml_and_json_of_one_body_have_the_same_outcome(target, body, xml):
+def test_xml_and_json_of_one_body_have_the_same_outcome(target, rule, body, xml):
     """The XML (in any writer's layout) and the JSON encoding of one body give the same status
     and the same chat state."""
     with target.example():
         target.check_same_outcome(
-            "xml-json-equivalent", (body, "json"), (body, xml), "as with JSON: ", f"with XML ({xml}): "
+            rule.id, (body, "json"), (body, xml), "as with JSON: ", f"with XML ({xml}): "
         )
 
 
 @given(layouts=st.lists(XML, min_size=2, max_size=2, unique=True))
-def test_every_xml_layout_of_one_body_has_the_same_outcome(target, layouts):
+def test_every_xml_layout_of_one_body_has_the_same_outcome(target, rule, layouts):
     """Two XML layouts of one body (declaration, indentation, CDATA, references) mean the same."""
     body = TransferBody(agent="receiving", text="Over to you")
     with target.example():
         first, second = layouts
         target.check_same_outcome(
-            "xml-json-equivalent", (body, first), (body, second), f"as with {first}: ", f"with {second}: "
+            rule.id, (body, first), (body, second), f"as with {first}: ", f"with {second}: "
         )

@@ -1,7 +1,6 @@
 import pytest
 
 from transfer_conformance.flow import as_list, decode, events_of
-from transfer_conformance.verdict import check
 
 pytestmark = pytest.mark.rule("xml-responses-match-json")
 
@@ -14,21 +13,19 @@ def skills(exchange):
     )
 
 
-def test_skills_list_in_xml_and_json_is_the_same(target):
+def test_skills_list_in_xml_and_json_is_the_same(target, rule):
     """Retrieve Available Skills gives the same skills, names and counts in XML and JSON."""
     chat_id = target.open_chat()
     as_json = target.api.available_skills(target.transferring, chat_id, "json")
     as_xml = target.api.available_skills(target.transferring, chat_id, "xml")
-    check(
+    rule.check(
         as_xml.content_type.endswith("xml"),
-        "xml-responses-match-json",
         "an XML answer",
         f"Content-Type {as_xml.content_type!r}",
         as_xml,
     )
-    check(
+    rule.check(
         skills(as_json) == skills(as_xml),
-        "xml-responses-match-json",
         f"{skills(as_json)}",
         f"{skills(as_xml)}",
         as_json,
@@ -36,7 +33,7 @@ def test_skills_list_in_xml_and_json_is_the_same(target):
     )
 
 
-def test_chat_events_in_xml_and_json_are_the_same(target):
+def test_chat_events_in_xml_and_json_are_the_same(target, rule):
     """The chat's events read in XML are the events read in JSON."""
     chat_id = target.open_chat()
     as_json = target.api.agent_events(target.transferring, chat_id, "json")
@@ -48,9 +45,8 @@ def test_chat_events_in_xml_and_json_are_the_same(target):
             for e in events_of(decode(exchange, "getAgentChatEvents"))
         ]
 
-    check(
+    rule.check(
         summary(as_json) == summary(as_xml),
-        "xml-responses-match-json",
         f"{summary(as_json)}",
         f"{summary(as_xml)}",
         as_json,

@@ -145,3 +145,14 @@ def test_doc_sections_are_whole():
     """A comma inside an unquoted YAML flow mapping splits a section; parentheses must balance."""
     for rule in rules().values():
         assert rule.doc_section.count("(") == rule.doc_section.count(")"), rule.id
+
+
+def test_each_suite_names_its_rule_once():
+    """The marker names the rule; checks go through the `rule` fixture, not the id again."""
+    repeated = {}
+    for path in sorted(SUITES.glob("test_*.py")):
+        text = path.read_text(encoding="utf-8")
+        marked = re.search(r'pytest\.mark\.rule\("([^"]+)"\)', text)
+        if marked and text.count(f'"{marked.group(1)}"') != 1:
+            repeated[path.name] = text.count(f'"{marked.group(1)}"')
+    assert not repeated

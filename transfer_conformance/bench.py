@@ -27,7 +27,7 @@ from transfer_conformance.api import ChatApi
 from transfer_conformance.client import RecordingClient
 from transfer_conformance.paths import REPORTS
 from transfer_conformance.profile import load_profile
-from transfer_conformance.regression import read_summary
+from transfer_conformance.summary import RunSummary
 from transfer_contract.catalogue import rules
 from transfer_contract.paths import OPENAPI, TARGETS
 
@@ -118,13 +118,12 @@ def run_suite(
     wall = time.perf_counter() - started
     (output / "console.txt").write_text(done.stdout + done.stderr, encoding="utf-8")
     run = SuiteRun(name, fault.rule if fault else None, done.returncode, round(wall, 2))
-    summary = read_summary(output / "last-run.json")
+    summary = RunSummary.load(output / "last-run.json")
     if summary:
-        failed = [r for r in summary["results"] if r["outcome"] == "failed"]
-        run.failed_rules = sorted({r["rule"] for r in failed if r["rule"]})
-        run.broken_rules = sorted({r["rule"] for r in summary["results"] if r["outcome"] == "broken"})
-        if failed:
-            run.first_failure_s = round(min(r["finished"] for r in failed) - summary["started"], 2)
+        run.failed_rules = summary.rules_with("failed")
+        run.broken_rules = summary.rules_with("broken")
+        if summary.failed():
+            run.first_failure_s = round(min(r.finished for r in summary.failed()) - summary.started, 2)
     return run
 
 

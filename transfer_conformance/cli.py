@@ -8,14 +8,12 @@ with no violation: nothing proves conformance then).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import shutil
 import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 from reference_target.faults import FAULTS, UnknownFaultError, parse_faults
 from reference_target.server import serve
@@ -24,12 +22,11 @@ from transfer_conformance.conformance_list import LIST, conformance_list
 from transfer_conformance.known_issues import load_known_issues
 from transfer_conformance.paths import REPORTS, SUITES
 from transfer_conformance.profile import ConfigError, load_profile
-from transfer_conformance.regression import read_summary, regression_bodies
+from transfer_conformance.regression import regression_bodies
 from transfer_conformance.report import ReportError, generate_report, open_report, redact_tree
+from transfer_conformance.summary import RUN_PROFILES, ExitCode, RunSummary
 from transfer_contract.catalogue import rules
 from transfer_contract.paths import TARGETS
-
-EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -37,14 +34,11 @@ class UsageError(Exception):
 
 
 # ---------------------------------------------------------------------- run
-def first_seen(summary: dict[str, Any], previous_path: Path) -> dict[str, float]:
+def first_seen(summary: RunSummary, previous_path: Path) -> dict[str, float]:
     """When each failing test started failing, carried over while it keeps failing."""
-    earlier = read_summary(previous_path).get("first_seen", {})
-    return {
-        result["nodeid"]: earlier.get(result["nodeid"], result.get("finished", 0))
-        for result in summary.get("results", [])
-        if result["outcome"] == "failed"
-    }
+    previous = RunSummary.load(previous_path)
+    earlier = previous.first_seen if previous else {}
+    return {result.nodeid: earlier.get(result.nodeid, result.finished) for result in summary.failed()}
 
 
 def pytest_arguments(args: argparse.Namespace, results: Path, summary: Path) -> list[str]:
@@ -117,23 +111,23 @@ def validate_run(args: argparse.Namespace) -> None:
             raise UsageError(str(error)) from None
 
 
-def rule_table(summary: dict[str, Any], strict: bool) -> tuple[list[str], bool, bool]:
+def rule_table(summary: RunSummary, strict: bool) -> tuple[list[str], bool, bool]:
     """The per-rule table, whether a rule that counts was violated, and whether any broke.
 
     Failures listed in known-issues.toml show as known and do not count as violations.
     """
 
     known = load_known_issues()
-    target = summary["target"]["name"]
+    target = summary.target.name
     by_rule: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     tickets: dict[str, str] = {}
-    for result in summary["results"]:
-        outcome = result["outcome"]
+    for result in summary.results:
+        outcome = result.outcome
         issue = known.find(result, target) if outcome in ("failed", "broken") else None
         if issue is not None:
             outcome = "known"
-            tickets[result["rule"] or "(no rule)"] = issue.ticket or "muted"
-        by_rule[result["rule"] or "(no rule)"][outcome] += 1
+            tickets[result.rule or "(no rule)"] = issue.ticket or "muted"
+        by_rule[result.rule or "(no rule)"][outcome] += 1
     lines = [f"{'rule':44} {'level':6} {'pass':>4} {'fail':>4} {'brkn':>4}  verdict"]
     violated = broken = False
     catalogue = rules()
@@ -177,24 +171,26 @@ def command_run(args: argparse.Namespace) -> int:
     summary_path.unlink(missing_ok=True)
     code = pytest.main(pytest_arguments(args, results, summary_path))
     if code == pytest.ExitCode.USAGE_ERROR:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if not summary_path.exists():
         print("error: the run ended before writing its summary", file=sys.stderr)
-        return EXIT_BROKEN
-    summary = read_summary(summary_path)
-    summary["first_seen"] = first_seen(summary, output / "previous-run.json")
-    summary_path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+        return ExitCode.BROKEN
+    summary = RunSummary.load(summary_path)
+    if summary is None:
+        print("error: the run's summary cannot be read", file=sys.stderr)
+        return ExitCode.BROKEN
+    summary.first_seen = first_seen(summary, output / "previous-run.json")
+    summary.save(summary_path)
     redact_tree(results)
     print()
-    if summary["setup_error"]:
-        print(f"BROKEN: {summary['setup_error']}")
-        return EXIT_BROKEN
+    if summary.setup_error:
+        print(f"BROKEN: {summary.setup_error}")
+        return ExitCode.BROKEN
     lines, violated, broken = rule_table(summary, args.strict)
     print("\n".join(lines))
-    target = summary["target"]
     print(
-        f"\ntarget {target['name']} ({target['url']}), profile {args.profile}, "
-        f"seed {summary['seed']}{', strict' if args.strict else ''}"
+        f"\ntarget {summary.target.name} ({summary.target.url}), profile {args.profile}, "
+        f"seed {summary.seed}{', strict' if args.strict else ''}"
     )
     if not args.no_report:
         try:
@@ -203,10 +199,10 @@ def command_run(args: argparse.Namespace) -> int:
             # The verdict stands without the HTML; say why it is missing.
             print(f"report not generated: {error}", file=sys.stderr)
     if violated:
-        return EXIT_VIOLATION
-    if broken or code == EXIT_BROKEN:
-        return EXIT_BROKEN
-    return EXIT_OK
+        return ExitCode.VIOLATION
+    if broken or code == ExitCode.BROKEN:
+        return ExitCode.BROKEN
+    return ExitCode.OK
 
 
 # ---------------------------------------------------------------------- other commands
@@ -222,14 +218,14 @@ def command_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     except KeyboardInterrupt:
         pass
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def command_faults(args: argparse.Namespace) -> int:
 
     for fault in FAULTS:
         print(f"{fault.name}\t{fault.rule}\t{fault.description}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def command_report(args: argparse.Namespace) -> int:
@@ -237,9 +233,9 @@ def command_report(args: argparse.Namespace) -> int:
     root = Path(args.output) if args.output else REPORTS
     try:
         if args.action == "generate":
-            summary = read_summary(root / "last-run.json")
+            summary = RunSummary.load(root / "last-run.json") or RunSummary()
             print(generate_report(root / "allure-results", summary, args.single_file, root))
-            return EXIT_OK
+            return ExitCode.OK
         return open_report(args.action, root)
     except ReportError as error:
         raise UsageError(str(error)) from None
@@ -254,9 +250,9 @@ def command_file_regression(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     if not bodies:
         print("no failure to file: the last run has no violation outside the known issues")
-        return EXIT_OK
+        return ExitCode.OK
     print("\n\n---\n\n".join(bodies))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def command_list_tests(args: argparse.Namespace) -> int:
@@ -267,7 +263,7 @@ def command_list_tests(args: argparse.Namespace) -> int:
         print(f"written: {LIST}")
     else:
         print(text, end="")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def command_bench(args: argparse.Namespace) -> int:
@@ -301,7 +297,7 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the conformance suite against a target")
     run.add_argument("--target", default="reference", help="profile name in targets/ or a .toml path")
     run.add_argument("--target-url", help="override every base URL of the profile")
-    run.add_argument("--profile", default="ci", choices=("dev", "ci", "nightly"), help="example budget")
+    run.add_argument("--profile", default="ci", choices=RUN_PROFILES, help="example budget")
     run.add_argument("--rule", action="append", default=[], help="only this rule id (repeatable)")
     run.add_argument("--strict", action="store_true", help="SHOULD rules and decisions fail the run too")
     run.add_argument("--fault", action="append", default=[], help="embedded reference only: plant this fault")
@@ -369,14 +365,14 @@ def main(argv: list[str] | None = None) -> None:
     if known:
         if not Path(known).is_file():
             print(f"error: no known-issues file {known}", file=sys.stderr)
-            sys.exit(EXIT_USAGE)
+            sys.exit(ExitCode.USAGE)
         # Read wherever known issues matter: the table, the report and file-regression.
         os.environ["TC_KNOWN_ISSUES"] = str(Path(known).resolve())
     try:
         code = args.handler(args)
     except (UsageError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
-        code = EXIT_USAGE
+        code = ExitCode.USAGE
     sys.exit(code)
 
 

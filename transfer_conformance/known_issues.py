@@ -17,10 +17,10 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from transfer_conformance.paths import KNOWN_ISSUES
 from transfer_conformance.profile import ConfigError
+from transfer_conformance.summary import Result
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,12 @@ class KnownIssue:
     targets: tuple[str, ...]
     comment: str
 
-    def matches(self, result: dict[str, Any], target: str) -> bool:
+    def matches(self, result: Result, target: str) -> bool:
         if self.targets and target not in self.targets:
             return False
         if self.test:
-            return result["nodeid"] == self.test or result["nodeid"].endswith("/" + self.test)
-        return result["rule"] == self.rule
+            return result.nodeid == self.test or result.nodeid.endswith("/" + self.test)
+        return result.rule == self.rule
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class KnownIssues:
     tracker_url: str
     issues: tuple[KnownIssue, ...]
 
-    def find(self, result: dict[str, Any], target: str) -> KnownIssue | None:
+    def find(self, result: Result, target: str) -> KnownIssue | None:
         return next((issue for issue in self.issues if issue.matches(result, target)), None)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +29,8 @@ from transfer_conformance.client import Exchange, RecordingClient, TargetUnreach
 from transfer_conformance.flow import Harness
 from transfer_conformance.profile import ConfigError, TargetProfile, load_profile
 from transfer_conformance.secrets import REGISTRY
+from transfer_conformance.verdict import RuleCheck
+from transfer_conformance.summary import RUN_PROFILES, ExitCode, Result, RunSummary, TargetInfo
 from transfer_contract.catalogue import Rule, rules
 
 __all__ = [
@@ -40,12 +41,12 @@ __all__ = [
     "pytest_runtest_call",
     "pytest_runtest_makereport",
     "pytest_sessionfinish",
+    "rule",
     "target",
 ]
 
 EPIC = "Transfer a Chat conformance"
 SEVERITY = {"MUST": "critical", "SHOULD": "normal", "MAY": "minor"}
-EXIT_BROKEN = 3
 
 _COMMON = {
     "deadline": None,
@@ -62,7 +63,6 @@ _COMMON = {
 settings.register_profile("dev", max_examples=5, **_COMMON)
 settings.register_profile("ci", max_examples=8, derandomize=True, **_COMMON)
 settings.register_profile("nightly", max_examples=60, **_COMMON)
-RUN_PROFILES = ("dev", "ci", "nightly")
 # Schemathesis cases per operation and mode, by run profile.
 CONTRACT_EXAMPLES = {"dev": 6, "ci": 8, "nightly": 50}
 
@@ -99,7 +99,7 @@ class RunState:
     embedded: Any = None
     harness: Harness | None = None
     setup_error: str = ""
-    results: list[dict[str, Any]] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
     started: float = field(default_factory=time.time)
 
 
@@ -201,7 +201,7 @@ def target(request: pytest.FixtureRequest) -> Harness:
     state = request.config.stash[RUN]
     if state.harness is None:
         if state.setup_error:
-            pytest.exit(state.setup_error, returncode=EXIT_BROKEN)
+            pytest.exit(state.setup_error, returncode=ExitCode.BROKEN)
         profile = state.profile
         assert profile is not None
         where = f"target {profile.name} at {profile.base_url or '(embedded)'}"
@@ -212,9 +212,18 @@ def target(request: pytest.FixtureRequest) -> Harness:
         except (SetupError, RuntimeError) as error:
             state.setup_error = f"{where}: set-up failed: {REGISTRY.mask(str(error))}"
         if state.setup_error:
-            pytest.exit(state.setup_error, returncode=EXIT_BROKEN)
+            pytest.exit(state.setup_error, returncode=ExitCode.BROKEN)
     assert state.harness is not None
     return state.harness
+
+
+@pytest.fixture
+def rule(request: pytest.FixtureRequest) -> RuleCheck:
+    """The rule of the test's module (its `rule` marker), with the checks that judge it."""
+    marker = request.node.get_closest_marker("rule")
+    if marker is None:
+        raise pytest.UsageError(f"{request.node.nodeid} has no rule marker")
+    return RuleCheck(marker.args[0])
 
 
 @pytest.fixture(autouse=True)
@@ -309,19 +318,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 allure.attach(example, name="minimal failing example", attachment_type=AttachmentType.TEXT)
         history = item.stash.get(FAILING, [])[-6:]
         state.results.append(
-            {
-                "nodeid": item.nodeid,
-                "rule": rule.id if rule else None,
-                "level": rule.level if rule else None,
-                "kind": rule.kind if rule else None,
-                "check": rule.check if rule else None,
-                "outcome": status,
-                "message": message,
-                "example": example,
-                "duration_s": round(report.duration, 3),
-                "exchanges": [e.as_dict() for e in history] if status == "failed" else [],
-                "finished": time.time(),
-            }
+            Result(
+                nodeid=item.nodeid,
+                outcome=status,
+                rule=rule.id if rule else None,
+                level=rule.level if rule else None,
+                kind=rule.kind if rule else None,
+                check=rule.check if rule else None,
+                message=message,
+                example=example,
+                duration_s=round(report.duration, 3),
+                exchanges=[e.as_dict() for e in history] if status == "failed" else [],
+                finished=time.time(),
+            )
         )
 
 
@@ -339,30 +348,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             state.harness.log_out()
     if state.embedded is not None:
         state.embedded.stop()
-    summary = {
-        "suite_version": __version__,
-        "target": {
-            "name": profile.name if profile else "",
-            "url": (profile.base_url or "(embedded)") if profile else "",
-            "profile_file": profile.source if profile else "",
-        },
-        "run_profile": state.run_profile,
-        "seed": _seed(session.config),
-        "strict": state.strict,
-        "faults": session.config.getoption("--fault"),
-        "declared_decisions": sorted(profile.decisions) if profile else [],
-        "xml_transfer_form": (
+    summary = RunSummary(
+        suite_version=__version__,
+        target=TargetInfo(
+            name=profile.name if profile else "",
+            url=(profile.base_url or "(embedded)") if profile else "",
+            profile_file=profile.source if profile else "",
+        ),
+        run_profile=state.run_profile,
+        seed=_seed(session.config),
+        strict=state.strict,
+        faults=list(session.config.getoption("--fault")),
+        declared_decisions=sorted(profile.decisions) if profile else [],
+        xml_transfer_form=(
             f"{state.harness.xml_form} ({state.harness.xml_form_source})" if state.harness else ""
         ),
-        "started": state.started,
-        "finished": time.time(),
-        "setup_error": state.setup_error,
-        "results": state.results,
-    }
+        started=state.started,
+        finished=time.time(),
+        setup_error=state.setup_error,
+        results=state.results,
+    )
     path = session.config.getoption("--run-summary")
     if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(REGISTRY.mask(json.dumps(summary, indent=1)), encoding="utf-8")
+        summary.save(Path(path))
     alluredir = getattr(session.config.option, "allure_report_dir", None)
     if alluredir and profile:
         Path(alluredir).mkdir(parents=True, exist_ok=True)
@@ -370,9 +378,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"target={profile.name}",
             f"target.url={profile.base_url or '(embedded)'}",
             f"run.profile={state.run_profile}",
-            f"seed={summary['seed']}",
+            f"seed={summary.seed}",
             f"strict={state.strict}",
-            f"xml.transfer.form={summary['xml_transfer_form']}",
+            f"xml.transfer.form={summary.xml_transfer_form}",
             f"suite.version={__version__}",
         ]
         (Path(alluredir) / "environment.properties").write_text(

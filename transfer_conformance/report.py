@@ -21,6 +21,7 @@ from transfer_conformance import __version__
 from transfer_conformance.known_issues import load_known_issues
 from transfer_conformance.paths import REPORT_TOOL, REPORTS
 from transfer_conformance.secrets import REGISTRY
+from transfer_conformance.summary import Result, RunSummary
 
 TOOL = REPORT_TOOL
 ALLURE = TOOL / "node_modules" / ".bin" / "allure"
@@ -108,17 +109,17 @@ def categories() -> list[dict[str, Any]]:
     ]
 
 
-def mark_known_issues(results: Path, summary: dict[str, Any]) -> list[dict[str, Any]]:
+def mark_known_issues(results: Path, summary: RunSummary) -> list[dict[str, Any]]:
     """Label the results of known issues, and build Allure resolutions for them."""
     known = load_known_issues()
-    target = (summary.get("target") or {}).get("name", "")
+    target = summary.target.name
     resolutions: list[dict[str, Any]] = []
-    by_node = {r["nodeid"]: r for r in summary.get("results", [])}
+    by_node = {r.nodeid: r for r in summary.results}
     for path in results.glob("*-result.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
         labels = {label["name"]: label["value"] for label in data.get("labels", [])}
         nodeid = _nodeid(data)
-        result = by_node.get(nodeid) or {"nodeid": nodeid, "rule": labels.get("rule")}
+        result = by_node.get(nodeid) or Result(nodeid, str(data.get("status")), rule=labels.get("rule"))
         issue = known.find(result, target)
         if issue is None or data.get("status") not in ("failed", "broken"):
             continue
@@ -144,22 +145,22 @@ def _nodeid(result: dict[str, Any]) -> str:
 
 
 def write_config(
-    root: Path, summary: dict[str, Any], resolutions: list[dict[str, Any]], single_file: bool
+    root: Path, summary: RunSummary, resolutions: list[dict[str, Any]], single_file: bool
 ) -> Path:
-    target = summary.get("target") or {}
+    target = summary.target
     known = load_known_issues()
     config: dict[str, Any] = {
-        "name": f"Transfer a Chat conformance: {target.get('name', '?')}",
+        "name": f"Transfer a Chat conformance: {target.name or '?'}",
         "output": str(root / ("single-file" if single_file else "html")),
         "historyPath": str(root / "history" / "history.jsonl"),
         "historyLimit": 30,
         "appendHistory": not single_file,
         "categories": {"rules": categories()},
         "variables": {
-            "Target": str(target.get("name", "")),
-            "Target URL": str(target.get("url", "")),
-            "Run profile": str(summary.get("run_profile", "")),
-            "Seed": str(summary.get("seed", "")),
+            "Target": target.name,
+            "Target URL": target.url,
+            "Run profile": summary.run_profile,
+            "Seed": summary.seed,
             "Suite version": __version__,
         },
         "plugins": {
@@ -182,7 +183,7 @@ def write_config(
 
 
 def generate_report(
-    results: Path, summary: dict[str, Any], single_file: bool = False, root: Path = REPORTS
+    results: Path, summary: RunSummary, single_file: bool = False, root: Path = REPORTS
 ) -> Path:
     """Build the HTML report under ``root`` (cleaned first), with history kept across runs."""
     allure = ensure_allure()
@@ -193,7 +194,7 @@ def generate_report(
     history = root / "history"
     history.mkdir(parents=True, exist_ok=True)
     resolutions = mark_known_issues(results, summary)
-    target_name = (summary.get("target") or {}).get("name", "")
+    target_name = summary.target.name
     (results / "executor.json").write_text(
         json.dumps(
             {

@@ -52,3 +52,28 @@ def check_refused(rule_id: str, exchange: Exchange) -> None:
         f"{exchange.status}",
         exchange,
     )
+
+
+class RuleCheck:
+    """A suite module's rule, named once by its marker: the checks that judge it.
+
+    Suites get it as the ``rule`` fixture: ``rule.check(...)``, ``rule.status(...)``,
+    ``rule.refused(...)``; ``rule.id`` where a harness method takes the rule.
+    """
+
+    def __init__(self, rule_id: str) -> None:
+        if rule_id not in rules():
+            raise KeyError(f"no rule {rule_id!r} in specs/rules.yaml")
+        self.id = rule_id
+
+    def __repr__(self) -> str:
+        return f"<rule {self.id}>"
+
+    def check(self, condition: bool, expected: str, actual: str, *exchanges: Exchange) -> None:
+        check(condition, self.id, expected, actual, *exchanges)
+
+    def status(self, exchange: Exchange, expected: int) -> None:
+        check_status(self.id, exchange, expected)
+
+    def refused(self, exchange: Exchange) -> None:
+        check_refused(self.id, exchange)
