@@ -22,6 +22,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reference_target.dialect import OAUTH_REJECTED
+from reference_target.faults import FaultName
 from reference_target.state import (
     AVAILABILITY_STATES,
     STATE_CODES,
@@ -98,12 +99,12 @@ def error_response(
     request: Request, world: World, error: ApiError, headers: dict[str, str] | None = None
 ) -> Response:
     status = world.dialect.status_for(error.internal_code, error.status)
-    if "error_body_plain_text" in world.faults:
+    if FaultName.ERROR_BODY_PLAIN_TEXT in world.faults:
         return PlainTextResponse(error.message, status, headers)
     if status == 401 and world.dialect.unauthorized_body == "form":
         return Response(OAUTH_REJECTED, 401, headers, media_type="application/x-www-form-urlencoded")
     body = {"error": {"time": now_iso(), "message": error.message, "internalCode": error.internal_code}}
-    if "xml_error_root_renamed" in world.faults and response_format(request) == "xml":
+    if FaultName.XML_ERROR_ROOT_RENAMED in world.faults and response_format(request) == "xml":
         body = {"fault": body["error"]}
     response = render(request, status, body)
     response.headers.update(headers or {})
@@ -116,7 +117,7 @@ def link(href: str, rel: str) -> dict[str, str]:
 
 # ---------------------------------------------------------------------- request parsing
 async def read_body(request: Request, world: World) -> bytes:
-    limit = None if "no_body_limit" in world.faults else world.limits.max_body_bytes
+    limit = None if FaultName.NO_BODY_LIMIT in world.faults else world.limits.max_body_bytes
     declared = request.headers.get("content-length", "")
     if limit is not None and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, f"the body is larger than {limit} bytes", 50)
@@ -132,7 +133,7 @@ async def read_body(request: Request, world: World) -> bytes:
 
 
 def _decode_xml(raw: bytes, world: World, operation_id: str) -> dict[str, Any]:
-    if "entities_expanded" in world.faults:
+    if FaultName.ENTITIES_EXPANDED in world.faults:
         # The regression: a parser that expands internal entities (expat never fetches
         # external ones, so nothing outside the body is read even here).
         try:
@@ -210,7 +211,7 @@ def calling_agent(request: Request, world: World) -> Any:
     token = bearer_of(request)
     if (
         token is None
-        and "missing_bearer_accepted" in world.faults
+        and FaultName.MISSING_BEARER_ACCEPTED in world.faults
         and not request.headers.get("authorization")
     ):
         return None
@@ -364,7 +365,9 @@ async def start_session(request: Request, world: World) -> Response:
     session = world.start_session(agent)
     url = session_url(request, world, session.id)
     location = (
-        url.replace("127.0.0.1", "elsewhere.invalid") if "session_location_foreign" in world.faults else url
+        url.replace("127.0.0.1", "elsewhere.invalid")
+        if FaultName.SESSION_LOCATION_FOREIGN in world.faults
+        else url
     )
     return render(request, 201, {"agentSessionLocation": {"link": link(url, "location")}}, location)
 
@@ -508,14 +511,14 @@ async def transfer(request: Request, world: World) -> Response:
             )
             for skill_id, name, count in world.available_skills(chat)
         ]
-        if "xml_skills_list_drops_last" in world.faults and response_format(request) == "xml":
+        if FaultName.XML_SKILLS_LIST_DROPS_LAST in world.faults and response_format(request) == "xml":
             skills = skills[:-1]
         return render(request, 200, {"transfer": {"skill": dialect.collapse(skills)} if skills else {}})
     world.agent_chat(owner, chat_id)
     try:
         body, is_xml = await parse_body(request, world, "transferChat")
     except ApiError:
-        if "neither_accepted" in world.faults and _names_neither(request):
+        if FaultName.NEITHER_ACCEPTED in world.faults and _names_neither(request):
             return Response(status_code=200)
         raise
     assert body is not None
@@ -525,7 +528,7 @@ async def transfer(request: Request, world: World) -> Response:
     ):
         raise ApiError(400, "agent and skill ids are numbers", 63)
     text = order["text"] if "text" in order else body.get("text", "")
-    if "double_transfer_race" in world.faults:
+    if FaultName.DOUBLE_TRANSFER_RACE in world.faults:
         chat = world.agent_chat(owner, chat_id)
         # The regression: a round trip to storage (50 ms) between the ownership check and the
         # write, wide enough that two concurrent requests overlap even on a loaded machine.
@@ -540,7 +543,7 @@ async def transfer(request: Request, world: World) -> Response:
         text or "",
         is_xml,
     )
-    status = 201 if "transfer_status_201" in world.faults else 200
+    status = 201 if FaultName.TRANSFER_STATUS_201 in world.faults else 200
     return Response(status_code=status)
 
 

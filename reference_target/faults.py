@@ -7,125 +7,156 @@ fails the fault's rule. A fault is a flag the simulator checks at the one place 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FaultName(StrEnum):
+    """The catalogue's names: the simulator checks a fault by member, so a misspelt one is an
+    AttributeError (and fails tests/test_faults.py), never a fault silently off."""
+
+    SKILL_WINS_OVER_AGENT = "skill_wins_over_agent"
+    XML_SKILL_WINS = "xml_skill_wins"
+    TEXT_SHOWN_TO_VISITOR = "text_shown_to_visitor"
+    TEXT_DROPPED = "text_dropped"
+    MISSING_TEXT_REJECTED = "missing_text_rejected"
+    UNAVAILABLE_SKILL_ACCEPTED = "unavailable_skill_accepted"
+    UNAVAILABLE_SKILL_MOVES_CHAT = "unavailable_skill_moves_chat"
+    NEITHER_ACCEPTED = "neither_accepted"
+    SECOND_TRANSFER_ACCEPTED = "second_transfer_accepted"
+    SYSTEM_MESSAGE_SWAPPED = "system_message_swapped"
+    TRANSFER_STATUS_201 = "transfer_status_201"
+    DOUBLE_TRANSFER_RACE = "double_transfer_race"
+    SKILLS_LIST_COUNTS_CURRENT_AGENT = "skills_list_counts_current_agent"
+    SKILLS_LIST_LISTS_OFFLINE = "skills_list_lists_offline"
+    XML_SKILLS_LIST_DROPS_LAST = "xml_skills_list_drops_last"
+    XML_ERROR_ROOT_RENAMED = "xml_error_root_renamed"
+    MISSING_BEARER_ACCEPTED = "missing_bearer_accepted"
+    FOREIGN_SESSION_ACCEPTED = "foreign_session_accepted"
+    AVAILABILITY_NOT_SAVED = "availability_not_saved"
+    UNKNOWN_AGENT_500 = "unknown_agent_500"
+    ERROR_BODY_PLAIN_TEXT = "error_body_plain_text"
+    ENTITIES_EXPANDED = "entities_expanded"
+    NO_BODY_LIMIT = "no_body_limit"
+    SESSION_LOCATION_FOREIGN = "session_location_foreign"
 
 
 @dataclass(frozen=True)
 class Fault:
-    name: str
+    name: FaultName
     rule: str
     description: str
 
 
 FAULTS: tuple[Fault, ...] = (
     Fault(
-        "skill_wins_over_agent",
+        FaultName.SKILL_WINS_OVER_AGENT,
         "agent-takes-precedence",
         "a body naming both an agent and a skill goes to the skill",
     ),
     Fault(
-        "xml_skill_wins",
+        FaultName.XML_SKILL_WINS,
         "xml-json-equivalent",
         "XML bodies naming both an agent and a skill go to the skill (JSON ones do not)",
     ),
     Fault(
-        "text_shown_to_visitor",
+        FaultName.TEXT_SHOWN_TO_VISITOR,
         "text-only-to-receiving-agent",
         "the transfer text is visible in the visitor's chat",
     ),
     Fault(
-        "text_dropped",
+        FaultName.TEXT_DROPPED,
         "text-only-to-receiving-agent",
         "the transfer text is stored nowhere, so the receiving agent never sees it",
     ),
-    Fault("missing_text_rejected", "text-optional", "a transfer without a text is refused with 400"),
+    Fault(FaultName.MISSING_TEXT_REJECTED, "text-optional", "a transfer without a text is refused with 400"),
     Fault(
-        "unavailable_skill_accepted",
+        FaultName.UNAVAILABLE_SKILL_ACCEPTED,
         "unavailable-skill-rejected",
         "a transfer to a skill with no online agent succeeds",
     ),
     Fault(
-        "unavailable_skill_moves_chat",
+        FaultName.UNAVAILABLE_SKILL_MOVES_CHAT,
         "unavailable-skill-rejected",
         "a transfer to an unavailable skill answers 400 but the chat leaves the agent anyway",
     ),
     Fault(
-        "neither_accepted",
+        FaultName.NEITHER_ACCEPTED,
         "agent-or-skill-required",
         "a body naming neither agent nor skill answers 200",
     ),
     Fault(
-        "second_transfer_accepted",
+        FaultName.SECOND_TRANSFER_ACCEPTED,
         "transfer-moves-chat",
         "the transferring agent keeps the chat and can transfer it again",
     ),
     Fault(
-        "system_message_swapped",
+        FaultName.SYSTEM_MESSAGE_SWAPPED,
         "transfer-system-message",
         "a transfer to an agent is announced with system message 15",
     ),
     Fault(
-        "transfer_status_201",
+        FaultName.TRANSFER_STATUS_201,
         "transfer-success-status",
         "a successful transfer answers 201 instead of 200",
     ),
     Fault(
-        "double_transfer_race",
+        FaultName.DOUBLE_TRANSFER_RACE,
         "concurrent-transfer-single-winner",
         "two concurrent transfers of one chat both succeed",
     ),
     Fault(
-        "skills_list_counts_current_agent",
+        FaultName.SKILLS_LIST_COUNTS_CURRENT_AGENT,
         "skills-list-available-only",
         "the skills list counts the agent already in the chat as available",
     ),
     Fault(
-        "skills_list_lists_offline",
+        FaultName.SKILLS_LIST_LISTS_OFFLINE,
         "skills-list-available-only",
         "the skills list includes skills whose agents are all offline",
     ),
     Fault(
-        "xml_skills_list_drops_last",
+        FaultName.XML_SKILLS_LIST_DROPS_LAST,
         "xml-responses-match-json",
         "the XML skills list leaves out the last skill the JSON one lists",
     ),
     Fault(
-        "xml_error_root_renamed",
+        FaultName.XML_ERROR_ROOT_RENAMED,
         "xml-responses-valid",
         "XML error bodies use the root <fault> instead of <error>",
     ),
     Fault(
-        "missing_bearer_accepted",
+        FaultName.MISSING_BEARER_ACCEPTED,
         "bearer-required",
         "agent calls without Authorization are served as the session's agent",
     ),
     Fault(
-        "foreign_session_accepted",
+        FaultName.FOREIGN_SESSION_ACCEPTED,
         "session-owner-only",
         "any valid bearer can use another agent's session",
     ),
     Fault(
-        "availability_not_saved",
+        FaultName.AVAILABILITY_NOT_SAVED,
         "availability-states",
         "setting availability answers 200 but the stored value does not change",
     ),
     Fault(
-        "unknown_agent_500",
+        FaultName.UNKNOWN_AGENT_500,
         "decision-status-unknown-target",
         "a transfer to an unknown agent id fails with 500",
     ),
     Fault(
-        "error_body_plain_text",
+        FaultName.ERROR_BODY_PLAIN_TEXT,
         "decision-error-body",
         "4xx answers carry a plain-text body instead of the error envelope",
     ),
     Fault(
-        "entities_expanded",
+        FaultName.ENTITIES_EXPANDED,
         "decision-hostile-xml",
         "XML bodies with internal entity declarations are parsed and expanded",
     ),
-    Fault("no_body_limit", "decision-body-size-limit", "bodies of any size are read and parsed"),
+    Fault(FaultName.NO_BODY_LIMIT, "decision-body-size-limit", "bodies of any size are read and parsed"),
     Fault(
-        "session_location_foreign",
+        FaultName.SESSION_LOCATION_FOREIGN,
         "openapi-contract",
         "a new agent session's Location header names another origin than the request's",
     ),
@@ -138,11 +169,11 @@ class UnknownFaultError(ValueError):
     pass
 
 
-def parse_faults(names: list[str] | tuple[str, ...]) -> frozenset[str]:
+def parse_faults(names: list[str] | tuple[str, ...]) -> frozenset[FaultName]:
     """Validate fault names given on a command line or by a test."""
     unknown = [name for name in names if name not in BY_NAME]
     if unknown:
         raise UnknownFaultError(
             f"unknown fault {', '.join(unknown)}; `transfer-conformance faults` lists them"
         )
-    return frozenset(names)
+    return frozenset(FaultName(name) for name in names)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from reference_target.dialect import Dialect
+from reference_target.faults import FaultName
 from reference_target.state import Agent, Limits, World
 from transfer_contract.paths import TARGETS
 from transfer_contract.tomlfile import read_toml
@@ -18,7 +19,7 @@ def load_seed(path: Path = DEFAULT_SEED) -> dict[str, Any]:
 
 
 def build_world(
-    seed: dict[str, Any], faults: frozenset[str] = frozenset(), limits: Limits | None = None
+    seed: dict[str, Any], faults: frozenset[FaultName] = frozenset(), limits: Limits | None = None
 ) -> World:
     """The world the seed describes; ``limits`` replaces the seed's [reference] limits."""
     reference = seed["reference"]

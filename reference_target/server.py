@@ -20,6 +20,7 @@ import uvloop
 from starlette.applications import Starlette
 
 from reference_target.app import create_app
+from reference_target.faults import FaultName
 from reference_target.seed import DEFAULT_SEED, build_world, load_seed
 
 READY_PREFIX = "reference target listening on "
@@ -48,7 +49,7 @@ def _server(app: Starlette) -> uvicorn.Server:
 def serve(
     host: str = "127.0.0.1",
     port: int = 0,
-    faults: frozenset[str] = frozenset(),
+    faults: frozenset[FaultName] = frozenset(),
     seed_path: Path = DEFAULT_SEED,
     visitor_port: int | None = None,
 ) -> None:

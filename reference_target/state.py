@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reference_target.dialect import Dialect
+from reference_target.faults import FaultName
 
 AVAILABILITY_STATES = ("Online", "Away", "Occupied")
 # Numeric chat states of the available-agents list (api-facts §1.2.5).
@@ -108,7 +109,7 @@ class World:
         agents: list[Agent],
         skill_names: dict[str, str],
         limits: Limits,
-        faults: frozenset[str] = frozenset(),
+        faults: frozenset[FaultName] = frozenset(),
         dialect: Dialect | None = None,
     ) -> None:
         self.account_id = account_id
@@ -202,7 +203,11 @@ class World:
         if session is None:
             raise ApiError(404, f"agent session {session_id} not found", 21)
         owner = self.agents[session.agent_id]
-        if agent is not None and agent.id != owner.id and "foreign_session_accepted" not in self.faults:
+        if (
+            agent is not None
+            and agent.id != owner.id
+            and FaultName.FOREIGN_SESSION_ACCEPTED not in self.faults
+        ):
             raise ApiError(403, "the agent session belongs to another agent", 22)
         session.last_used = time.monotonic()
         return session, owner
@@ -215,7 +220,7 @@ class World:
 
     # ------------------------------------------------------------------ availability
     def set_availability(self, agent: Agent, state: str) -> None:
-        if "availability_not_saved" not in self.faults:
+        if FaultName.AVAILABILITY_NOT_SAVED not in self.faults:
             agent.availability = state
 
     # ------------------------------------------------------------------ routing
@@ -329,7 +334,7 @@ class World:
     # ------------------------------------------------------------------ transfer
     def available_skills(self, chat: Chat) -> list[tuple[str, str, int]]:
         """(id, name, online agents) of the skills this chat can go to now."""
-        engaged = set() if "skills_list_counts_current_agent" in self.faults else {chat.holder}
+        engaged = set() if FaultName.SKILLS_LIST_COUNTS_CURRENT_AGENT in self.faults else {chat.holder}
         listed = []
         for skill_id, name in self.skill_names.items():
             agents = [a for a in self.agents.values() if skill_id in a.skills]
@@ -340,7 +345,7 @@ class World:
             ]
             if online:
                 listed.append((skill_id, name, len(online)))
-            elif agents and "skills_list_lists_offline" in self.faults:
+            elif agents and FaultName.SKILLS_LIST_LISTS_OFFLINE in self.faults:
                 listed.append((skill_id, name, len(agents)))
         return listed
 
@@ -359,21 +364,23 @@ class World:
     ) -> None:
         """Apply a transfer or raise ApiError leaving everything as it was."""
         self.check_transferable(chat)
-        skill_wins = "skill_wins_over_agent" in self.faults or (from_xml and "xml_skill_wins" in self.faults)
+        skill_wins = FaultName.SKILL_WINS_OVER_AGENT in self.faults or (
+            from_xml and FaultName.XML_SKILL_WINS in self.faults
+        )
         if agent_id is not None and skill_id is not None and skill_wins:
             agent_id = None
         if agent_id is None and skill_id is None:
-            if "neither_accepted" in self.faults:
+            if FaultName.NEITHER_ACCEPTED in self.faults:
                 return
             raise ApiError(400, "a transfer names an agent or a skill", 41)
-        if not text and "missing_text_rejected" in self.faults:
+        if not text and FaultName.MISSING_TEXT_REJECTED in self.faults:
             raise ApiError(400, "a transfer text is required", 42)
         if len(text) > self.dialect.text_max_chars:
             raise ApiError(400, f"the text is longer than {self.dialect.text_max_chars} characters", 62)
         if agent_id is not None:
             target = self._transfer_agent(owner, agent_id)
             ringing, excluded, message = ("agent", target.id), frozenset(), SYSTEM_TO_AGENT
-            if "system_message_swapped" in self.faults:
+            if FaultName.SYSTEM_MESSAGE_SWAPPED in self.faults:
                 message = SYSTEM_TO_SKILL
             announce = f"Transferring the chat to {target.nickname}."
         else:
@@ -386,7 +393,7 @@ class World:
     def _transfer_agent(self, owner: Agent, agent_id: str) -> Agent:
         target = self.agents.get(agent_id)
         if target is None:
-            if "unknown_agent_500" in self.faults:
+            if FaultName.UNKNOWN_AGENT_500 in self.faults:
                 raise RuntimeError(f"agent {agent_id} vanished")
             raise ApiError(400, f"agent {agent_id} does not exist", 43)
         if target.id == owner.id:
@@ -400,15 +407,15 @@ class World:
     def _check_skill(self, chat: Chat, skill_id: str) -> None:
         if skill_id not in self.skill_names:
             raise ApiError(400, f"skill {skill_id} does not exist", 47)
-        if "unavailable_skill_accepted" in self.faults:
+        if FaultName.UNAVAILABLE_SKILL_ACCEPTED in self.faults:
             return
         if all(listed_id != skill_id for listed_id, _, _ in self.available_skills(chat)):
-            if "unavailable_skill_moves_chat" in self.faults:
+            if FaultName.UNAVAILABLE_SKILL_MOVES_CHAT in self.faults:
                 self._leave(chat, self.agents[chat.holder])  # type: ignore[index]
             raise ApiError(400, f"skill {skill_id} has no available agent", 48)
 
     def _leave(self, chat: Chat, owner: Agent) -> None:
-        if "second_transfer_accepted" in self.faults:
+        if FaultName.SECOND_TRANSFER_ACCEPTED in self.faults:
             return
         owner.chats.discard(chat.id)
         chat.holder = None
@@ -436,10 +443,10 @@ class World:
             systemMessageId=message,
             subType="REGULAR",
         )
-        if text and "text_dropped" not in self.faults:
+        if text and FaultName.TEXT_DROPPED not in self.faults:
             chat.add(
                 "line",
-                agents_only="text_shown_to_visitor" not in self.faults,
+                agents_only=FaultName.TEXT_SHOWN_TO_VISITOR not in self.faults,
                 text=text,
                 textType="plain",
                 by=owner.nickname,

@@ -29,8 +29,8 @@ from transfer_conformance.client import Exchange, RecordingClient, TargetUnreach
 from transfer_conformance.flow import Harness
 from transfer_conformance.profile import ConfigError, TargetProfile, load_profile
 from transfer_conformance.secrets import REGISTRY
-from transfer_conformance.verdict import RuleCheck
 from transfer_conformance.summary import RUN_PROFILES, ExitCode, Result, RunSummary, TargetInfo
+from transfer_conformance.verdict import RuleCheck
 from transfer_contract.catalogue import Rule, rules
 
 __all__ = [
