@@ -8,7 +8,7 @@ import pytest
 
 from reference_target.faults import FAULTS
 from transfer_conformance.paths import SUITES
-from transfer_contract.catalogue import KINDS, LEVELS, rules, vectors
+from transfer_contract.catalogue import KINDS, LEVELS, CatalogueError, checked, rules, vectors
 from transfer_contract.paths import CHECKOUT as ROOT
 
 DOCS = "https://developers.liveperson.com/"
@@ -156,3 +156,43 @@ def test_each_suite_names_its_rule_once():
         if marked and text.count(f'"{marked.group(1)}"') != 1:
             repeated[path.name] = text.count(f'"{marked.group(1)}"')
     assert not repeated
+
+
+def test_rules_and_vectors_follow_their_json_schemas():
+    # Loading validates: a file off its schema raises CatalogueError before any KeyError.
+    assert rules() and vectors()
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ({"rules": [{"id": "x"}]}, "at rules/0: 'title' is a required property"),
+        (
+            {
+                "rules": [
+                    {
+                        **{"id": "a", "title": "t", "feature": "f", "kind": "documented"},
+                        "level": "MUST",
+                        "doc": {"url": "https://developers.liveperson.com/x", "section": "s"},
+                        "behaviour": "b",
+                    }
+                ]
+            },
+            "must_because",
+        ),
+        ({"rules": []}, "should be non-empty"),
+    ],
+)
+def test_a_rules_file_off_its_schema_is_a_clear_error(broken, message):
+    with pytest.raises(CatalogueError, match=message):
+        checked(broken, "rules.schema.json", "rules.yaml")
+
+
+def test_a_vector_file_off_its_schema_is_a_clear_error():
+    broken = {
+        "operation": "transferChat",
+        "direction": "request",
+        "cases": [{"description": "d", "rules": [], "valid": False, "xml": "<transfer/>", "json": {}}],
+    }
+    with pytest.raises(CatalogueError, match="invalid_because"):
+        checked(broken, "vectors.schema.json", "examples/x.yaml")

@@ -25,7 +25,7 @@ from transfer_conformance.profile import ConfigError, load_profile
 from transfer_conformance.regression import regression_bodies
 from transfer_conformance.report import ReportError, generate_report, open_report, redact_tree
 from transfer_conformance.summary import RUN_PROFILES, ExitCode, RunSummary
-from transfer_contract.catalogue import rules
+from transfer_contract.catalogue import CatalogueError, rules
 from transfer_contract.paths import TARGETS
 
 
@@ -370,7 +370,7 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["TC_KNOWN_ISSUES"] = str(Path(known).resolve())
     try:
         code = args.handler(args)
-    except (UsageError, ConfigError) as error:
+    except (UsageError, ConfigError, CatalogueError) as error:
         print(f"error: {error}", file=sys.stderr)
         code = ExitCode.USAGE
     sys.exit(code)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
-from transfer_contract.paths import EXAMPLES, RULES
+from transfer_contract.paths import EXAMPLES, RULES, SCHEMAS
 
 LEVELS = ("MUST", "SHOULD", "MAY")
 KINDS = ("documented", "derived", "decision")
@@ -41,12 +43,31 @@ class Rule:
         return self.level == "MUST"
 
 
+class CatalogueError(ValueError):
+    """rules.yaml or a vector file that does not follow its JSON Schema (specs/schemas/)."""
+
+
+@functools.cache
+def _schema_validator(name: str) -> jsonschema.protocols.Validator:
+    with (SCHEMAS / name).open(encoding="utf-8") as handle:
+        return jsonschema.Draft202012Validator(json.load(handle))
+
+
+def checked(data: Any, schema: str, where: str) -> Any:
+    """``data`` if it follows specs/schemas/``schema``; else a CatalogueError naming where."""
+    error = jsonschema.exceptions.best_match(_schema_validator(schema).iter_errors(data))
+    if error is not None:
+        path = "/".join(str(part) for part in error.absolute_path) or "(top)"
+        raise CatalogueError(f"{where}: at {path}: {error.message}")
+    return data
+
+
 @functools.cache
 def rules() -> dict[str, Rule]:
     """The catalogue by rule id, in file order."""
     with RULES.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    entries = data["rules"] if isinstance(data, dict) else data
+        data = checked(yaml.safe_load(handle), "rules.schema.json", RULES.name)
+    entries = data["rules"]
     found: dict[str, Rule] = {}
     for entry in entries:
         doc = entry.get("doc", {})
@@ -108,6 +129,7 @@ class Vector:
 def load_vector_file(path: Path) -> list[Vector]:
     with path.open(encoding="utf-8") as handle:
         data = yaml.load(handle, Loader=_VectorLoader)  # a SafeLoader subclass
+    checked(data, "vectors.schema.json", f"examples/{path.name}")
     vectors = []
     for case in data["cases"]:
         vectors.append(

@@ -18,6 +18,7 @@ OPENAPI = SPECS / "chat-agent-api.yaml"
 XSD = SPECS / "chat-agent-api.xsd"
 RULES = SPECS / "rules.yaml"
 EXAMPLES = SPECS / "examples"
+SCHEMAS = SPECS / "schemas"
 # The profiles that ship with the suite: the reference (also the simulator's seed), its
 # conformant variants, and the staging example. A user's own live in ./targets.
 TARGETS = packaged("targets", "targets")
