@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from schemathesis import GenerationMode
 
 from transfer_conformance.flow import decode
-from transfer_conformance.pytest_plugin import contract_budget
+from transfer_conformance.run_settings import contract_budget
 from transfer_conformance.verdict import RuleViolation, message
 from transfer_contract.paths import OPENAPI
 from transfer_contract.spec import body_validator, failed_keywords, operations, parameter_problems

@@ -4,6 +4,7 @@ import pytest
 
 from transfer_conformance.known_issues import load_known_issues
 from transfer_conformance.profile import ConfigError, load_profile
+from transfer_conformance.summary import Result
 
 STAGING = """
 name = "staging"
@@ -108,6 +109,6 @@ def test_known_issue_matches_its_rule_on_its_targets(tmp_path):
     path = tmp_path / "known.toml"
     path.write_text('[[issue]]\nrule = "text-optional"\nticket = "X-1"\ntargets = ["staging"]\n')
     known = load_known_issues(path)
-    result = {"nodeid": "suites/test_text_optional.py::t", "rule": "text-optional"}
+    result = Result("suites/test_text_optional.py::t", "failed", rule="text-optional")
     assert known.find(result, "staging").ticket == "X-1"
     assert known.find(result, "reference") is None

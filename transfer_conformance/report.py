@@ -200,7 +200,7 @@ def generate_report(
             {
                 "name": "transfer-conformance",
                 "type": "transfer-conformance",
-                "buildName": f"{target_name} {summary.get('run_profile', '')}",
+                "buildName": f"{target_name} {summary.run_profile}",
             }
         ),
         encoding="utf-8",

@@ -1,0 +1,121 @@
+"""What the report shows of a test: Allure labels and links from the rule catalogue, a dedented
+description, and one step per request (request, response and curl), the failing example's own."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import allure
+import pytest
+from allure_commons.types import AttachmentType
+
+from transfer_conformance.client import Exchange
+from transfer_conformance.run_settings import (
+    FAILING,
+    RUN,
+)
+from transfer_contract.catalogue import Rule, rules
+
+EPIC = "Transfer a Chat conformance"
+SEVERITY = {"MUST": "critical", "SHOULD": "normal", "MAY": "minor"}
+
+
+def rule_of(item: pytest.Item) -> Rule | None:
+    marker = item.get_closest_marker("rule")
+    return rules().get(marker.args[0]) if marker else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("--rule"))
+    kept, dropped = [], []
+    for item in items:
+        rule = rule_of(item)
+        if wanted and (rule is None or rule.id not in wanted):
+            dropped.append(item)
+            continue
+        kept.append(item)
+        item.add_marker(pytest.mark.allure_label(item.nodeid, label_type="nodeid"))
+        if rule is None:
+            continue
+        item.add_marker(pytest.mark.allure_label(EPIC, label_type="epic"))
+        item.add_marker(pytest.mark.allure_label(rule.feature, label_type="feature"))
+        item.add_marker(pytest.mark.allure_label(rule.title, label_type="story"))
+        item.add_marker(pytest.mark.allure_label(SEVERITY[rule.level], label_type="severity"))
+        item.add_marker(pytest.mark.allure_label(rule.id, label_type="rule"))
+        item.add_marker(pytest.mark.allure_label(rule.level, label_type="level"))
+        item.add_marker(pytest.mark.allure_label(rule.kind, label_type="tag"))
+        item.add_marker(
+            pytest.mark.allure_link(rule.doc_url, link_type="link", name=f"docs: {rule.doc_section}")
+        )
+        item.add_marker(pytest.mark.allure_description(describe(item, rule)))
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def describe(item: pytest.Item, rule: Rule) -> str:
+    """The Allure description: the docstring (dedented), the rule and its level."""
+    doc = inspect.getdoc(getattr(item, "function", None)) or ""
+    parts = [doc, "", f"Rule `{rule.id}` ({rule.level}, {rule.kind}): {rule.behaviour}"]
+    if rule.reason:
+        parts.append(f"Why we decided so: {rule.reason}")
+    parts.append(f"Docs: {rule.doc_url} ({rule.doc_section})")
+    return "\n".join(parts)
+
+
+def _attachment_type(content_type: str, body: str) -> Any:
+    if "json" in content_type:
+        return AttachmentType.JSON
+    if "xml" in content_type:
+        return AttachmentType.XML
+    return AttachmentType.TEXT
+
+
+def attach_exchange(exchange: Exchange) -> None:
+    path = exchange.url.split("/api/account/", 1)[-1]
+    status = exchange.status if exchange.status is not None else "no answer"
+    with allure.step(f"{exchange.title}: {exchange.method} …/{path} → {status}"):
+        if exchange.request_body:
+            request_type = exchange.request_headers.get("Content-Type", "")
+            allure.attach(
+                exchange.request_body,
+                name="request body (as sent)",
+                attachment_type=_attachment_type(request_type, exchange.request_body),
+            )
+        allure.attach(
+            exchange.response_body or exchange.error or "(empty)",
+            name=f"response {status} (as received)",
+            attachment_type=_attachment_type(exchange.content_type, exchange.response_body),
+        )
+        allure.attach(exchange.curl, name="curl", attachment_type=AttachmentType.TEXT)
+
+
+def errors_within(error: BaseException) -> Iterator[BaseException]:
+    """The error and, for a group (Hypothesis may group failures), every error inside it."""
+    yield error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            yield from errors_within(inner)
+
+
+def failing_exchanges(error: BaseException | None) -> list[Exchange] | None:
+    """The requests of the failing example, when the error carries them (see Harness.example)."""
+    if error is None:
+        return None
+    carriers = (e for e in errors_within(error) if hasattr(e, "exchanges"))
+    return next((e.exchanges for e in carriers), None)  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    outcome = yield
+    # Attach the failing example's requests, else those of the last example run.
+    state = item.config.stash[RUN]
+    if state.harness is not None and "target" in getattr(item, "fixturenames", ()):
+        error = outcome.excinfo[1] if outcome.excinfo else None
+        exchanges = failing_exchanges(error) or state.harness.api.client.history
+        item.stash[FAILING] = exchanges
+        for exchange in exchanges[-40:]:
+            attach_exchange(exchange)

@@ -1,0 +1,123 @@
+"""Each test's verdict (failed: the rule was violated; broken: anything else went wrong) and the
+run summary written at the end, after the harness cleaned up and logged out."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import allure
+import pytest
+from allure_commons.types import AttachmentType
+
+from transfer_conformance import __version__
+from transfer_conformance.allure_steps import (
+    errors_within,
+    rule_of,
+)
+from transfer_conformance.run_settings import (
+    FAILING,
+    RUN,
+)
+from transfer_conformance.secrets import REGISTRY
+from transfer_conformance.summary import Result, RunSummary, TargetInfo
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    state = item.config.stash[RUN]
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        rule = rule_of(item)
+        status = "passed" if report.passed else "skipped" if report.skipped else "failed"
+        message = ""
+        example = ""
+        if call.excinfo is not None and not report.skipped:
+            error = call.excinfo.value
+            violations = _violations(error)
+            status = "failed" if violations else "broken"
+            message = REGISTRY.mask(
+                "\n\n".join(str(v) for v in violations) or f"{type(error).__name__}: {error}"
+            )
+            example = REGISTRY.mask("\n".join(getattr(error, "__notes__", [])))
+            if example:
+                allure.attach(example, name="minimal failing example", attachment_type=AttachmentType.TEXT)
+        history = item.stash.get(FAILING, [])[-6:]
+        state.results.append(
+            Result(
+                nodeid=item.nodeid,
+                outcome=status,
+                rule=rule.id if rule else None,
+                level=rule.level if rule else None,
+                kind=rule.kind if rule else None,
+                check=rule.check if rule else None,
+                message=message,
+                example=example,
+                duration_s=round(report.duration, 3),
+                exchanges=[e.as_dict() for e in history] if status == "failed" else [],
+                finished=time.time(),
+            )
+        )
+
+
+def _violations(error: BaseException) -> list[BaseException]:
+    """Rule violations inside an error (Hypothesis may group several failures)."""
+    return [e for e in errors_within(error) if isinstance(e, AssertionError)]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash[RUN]
+    profile = state.profile
+    if state.harness is not None:
+        with contextlib.suppress(Exception):
+            state.harness.clean_up()
+            state.harness.log_out()
+    if state.embedded is not None:
+        state.embedded.stop()
+    summary = RunSummary(
+        suite_version=__version__,
+        target=TargetInfo(
+            name=profile.name if profile else "",
+            url=(profile.base_url or "(embedded)") if profile else "",
+            profile_file=profile.source if profile else "",
+        ),
+        run_profile=state.run_profile,
+        seed=_seed(session.config),
+        strict=state.strict,
+        faults=list(session.config.getoption("--fault")),
+        declared_decisions=sorted(profile.decisions) if profile else [],
+        xml_transfer_form=(
+            f"{state.harness.xml_form} ({state.harness.xml_form_source})" if state.harness else ""
+        ),
+        started=state.started,
+        finished=time.time(),
+        setup_error=state.setup_error,
+        results=state.results,
+    )
+    path = session.config.getoption("--run-summary")
+    if path:
+        summary.save(Path(path))
+    alluredir = getattr(session.config.option, "allure_report_dir", None)
+    if alluredir and profile:
+        Path(alluredir).mkdir(parents=True, exist_ok=True)
+        lines = [
+            f"target={profile.name}",
+            f"target.url={profile.base_url or '(embedded)'}",
+            f"run.profile={state.run_profile}",
+            f"seed={summary.seed}",
+            f"strict={state.strict}",
+            f"xml.transfer.form={summary.xml_transfer_form}",
+            f"suite.version={__version__}",
+        ]
+        (Path(alluredir) / "environment.properties").write_text(
+            REGISTRY.mask("\n".join(lines)) + "\n", encoding="utf-8"
+        )
+
+
+def _seed(config: pytest.Config) -> str:
+    if config.stash[RUN].run_profile == "ci":
+        return "derandomized"
+    return str(getattr(config.option, "hypothesis_seed", None) or "random")
