@@ -19,8 +19,8 @@ import requests
 import uvicorn
 
 from reference_target.app import create_app
+from reference_target.embedded import EmbeddedReference
 from reference_target.seed import build_world, load_seed
-from reference_target.server import EmbeddedReference
 
 
 def in_thread() -> tuple[str, uvicorn.Server]:

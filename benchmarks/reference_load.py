@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from reference_target.server import EmbeddedReference
+from reference_target.embedded import EmbeddedReference
 from transfer_conformance.profile import load_profile
 from transfer_contract.paths import TARGETS
 

@@ -8,10 +8,10 @@ from typing import Any
 from reference_target.dialect import Dialect
 from reference_target.faults import FaultName
 from reference_target.state import Agent, Limits, World
-from transfer_contract.paths import TARGETS
+from transfer_contract.paths import REFERENCE_SEED
 from transfer_contract.tomlfile import read_toml
 
-DEFAULT_SEED = TARGETS / "reference.toml"
+DEFAULT_SEED = REFERENCE_SEED
 
 
 def load_seed(path: Path = DEFAULT_SEED) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import schemathesis
 from hypothesis import given, settings
 from schemathesis import GenerationMode
 
+from transfer_conformance.client import plain_session
 from transfer_conformance.flow import decode
 from transfer_conformance.run_settings import contract_budget
 from transfer_conformance.verdict import RuleViolation, message
@@ -114,6 +115,7 @@ class ContractRun:
         self.spec_op = operations()[operation_id]
         self.operation = SCHEMA.find_operation_by_id(operation_id)
         self.budget = budget
+        self.session = plain_session()
         self.rule = rule
         self.statuses = []
         self.accepts = itertools.cycle(["application/json", "application/xml"])
@@ -157,7 +159,7 @@ class ContractRun:
         else:
             case.query = {**(case.query or {}), "appKey": target.profile.visitor_app_key}
             base_url = target.profile.visitor_url
-        response = case.call(base_url=base_url, headers=headers)
+        response = case.call(base_url=base_url, headers=headers, session=self.session)
         sent = response.request
         exchange = target.api.client.record_external(
             f"{operation_id} ({mode.value})",

@@ -7,8 +7,8 @@ import time
 
 import requests
 
+from reference_target.embedded import READY_PREFIX
 from reference_target.faults import FAULTS
-from reference_target.server import READY_PREFIX
 from tests.conftest import FAILING_RUN, run_cli
 
 

@@ -8,8 +8,8 @@ full suite per fault and lists the other rules each fault trips.
 import pytest
 import requests
 
+from reference_target.embedded import EmbeddedReference
 from reference_target.faults import FAULTS
-from reference_target.server import EmbeddedReference
 from tests.conftest import failed_rules, run_cli, summary_of
 
 BUDGET = ["--examples", "4", "--no-shrink", "--no-report", "--strict"]

@@ -7,8 +7,8 @@ import threading
 import pytest
 import requests
 
+from reference_target.embedded import EmbeddedReference
 from reference_target.seed import build_world, load_seed
-from reference_target.server import EmbeddedReference
 from reference_target.state import Limits
 from transfer_conformance.api import ChatApi
 from transfer_conformance.client import RecordingClient

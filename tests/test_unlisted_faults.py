@@ -3,7 +3,7 @@ reference, are caught by the rule they break: the properties are not tuned to th
 
 import pytest
 
-from reference_target.server import EmbeddedReference
+from reference_target.embedded import EmbeddedReference
 from tests.conftest import failed_rules, run_cli
 from tests.mutation_proxy import MUTATIONS, MutationProxy
 

@@ -5,8 +5,8 @@ import pytest
 import requests
 
 from reference_target.dialect import Dialect, DialectError
+from reference_target.embedded import EmbeddedReference
 from reference_target.seed import load_seed
-from reference_target.server import EmbeddedReference
 from tests.conftest import run_cli, summary_of
 from transfer_conformance.bench import variant_names
 from transfer_conformance.profile import load_profile

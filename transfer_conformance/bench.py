@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reference_target.embedded import EmbeddedReference
 from reference_target.faults import FAULTS, Fault
-from reference_target.server import EmbeddedReference
 from transfer_conformance.api import ChatApi
 from transfer_conformance.client import RecordingClient
 from transfer_conformance.paths import REPORTS

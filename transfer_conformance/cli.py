@@ -54,6 +54,8 @@ def pytest_arguments(args: argparse.Namespace, results: Path, summary: Path) -> 
         # its plugins' asserts cannot be rewritten, which the suite never relies on.
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
+        # Suites judge through check(), never a bare assert: rewriting them costs seconds.
+        "--assert=plain",
         "--rootdir",
         str(SUITES.parent),
         "-o",

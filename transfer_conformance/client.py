@@ -8,6 +8,7 @@ Set-up calls may retry (connection errors, 429, 5xx); a request under test never
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import time
@@ -25,6 +26,26 @@ from transfer_conformance.secrets import REGISTRY, SecretRegistry
 
 MAX_RECORDED_BODY = 16_384
 PLACEHOLDER = re.compile(r"\$LP_[A-Z0-9_]+")
+
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def plain_session() -> requests.Session:
+    """A requests session that keeps no cookies and reads the environment once, not per request.
+
+    The bearer alone must authorise every call (decision-cookies-optional). requests looks up
+    the environment on every request (a scan of all of it): the CA bundle it would find there
+    (REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE) is set once instead, and the per-request lookup
+    stays only where a proxy variable asks for it.
+    """
+    session = requests.Session()
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    session.trust_env = any(name.lower() in PROXY_VARIABLES for name in os.environ)
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    return session
 
 
 class TargetUnreachable(Exception):
@@ -127,6 +148,9 @@ class RecordingClient:
         self.secrets = secrets
         self.listeners: list[Listener] = []
         self.history: list[Exchange] = []
+        # Over the whole run: requests answered or failed, and the time spent waiting for them.
+        self.sent = 0
+        self.waited_s = 0.0
         self._limiter = (
             Limiter(Rate(int(requests_per_second), Duration.SECOND)) if requests_per_second else None
         )
@@ -135,9 +159,7 @@ class RecordingClient:
 
     @staticmethod
     def _session(retries: int) -> requests.Session:
-        session = requests.Session()
-        # The bearer alone must authorise every call (decision-cookies-optional).
-        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        session = plain_session()
         retry = Retry(
             total=retries,
             connect=retries,
@@ -241,6 +263,8 @@ class RecordingClient:
         }
 
     def _record(self, exchange: Exchange) -> None:
+        self.sent += 1
+        self.waited_s += exchange.elapsed_ms / 1000
         self.history.append(exchange)
         for listener in self.listeners:
             listener(exchange)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reference_target.server import EmbeddedReference
+from reference_target.embedded import EmbeddedReference
 from transfer_conformance.allure_steps import (
     pytest_collection_modifyitems,
     pytest_runtest_call,

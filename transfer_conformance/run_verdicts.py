@@ -96,6 +96,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         finished=time.time(),
         setup_error=state.setup_error,
         results=state.results,
+        requests_sent=state.harness.api.client.sent if state.harness else 0,
+        request_seconds=round(state.harness.api.client.waited_s, 3) if state.harness else 0.0,
     )
     path = session.config.getoption("--run-summary")
     if path:

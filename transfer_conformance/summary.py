@@ -65,6 +65,9 @@ class RunSummary:
     finished: float = 0.0
     setup_error: str = ""
     results: list[Result] = field(default_factory=list)
+    # every request the run sent (set-up, tests, clean-up) and the seconds spent waiting on them
+    requests_sent: int = 0
+    request_seconds: float = 0.0
     # nodeid -> when a failing test first failed, carried over from run to run
     first_seen: dict[str, float] = field(default_factory=dict)
 

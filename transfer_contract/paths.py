@@ -22,3 +22,4 @@ SCHEMAS = SPECS / "schemas"
 # The profiles that ship with the suite: the reference (also the simulator's seed), its
 # conformant variants, and the staging example. A user's own live in ./targets.
 TARGETS = packaged("targets", "targets")
+REFERENCE_SEED = TARGETS / "reference.toml"
