@@ -402,7 +402,10 @@ def run_bench(args: argparse.Namespace) -> int:
         ],
     }
     (BENCH / "bench.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
-    plot(suite, baseline, variant_rows, BENCH / "bench.png")
+    try:
+        plot(suite, baseline, variant_rows, BENCH / "bench.png")
+    except ImportError:
+        print("note: no plot (matplotlib is in the bench extra: pip install 'transfer-conformance[bench]')")
     (BENCH / "bench.md").write_text(markdown(data), encoding="utf-8")
     print(markdown(data))
     print(f"written: {BENCH / 'bench.json'}, {BENCH / 'bench.md'}, {BENCH / 'bench.png'}")
