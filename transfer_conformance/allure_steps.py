@@ -53,6 +53,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+    config.stash[RUN].collected = {item.nodeid: rule_of(item) for item in items}
 
 
 def describe(item: pytest.Item, rule: Rule) -> str:

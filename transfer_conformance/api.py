@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from transfer_conformance.client import Exchange, RecordingClient
 from transfer_conformance.profile import AgentLogin, TargetProfile
@@ -63,7 +64,8 @@ class ChatApi:
         return f"{self.account_url(self.profile.visitor_url)}/chat/{chat_id}"
 
     def visitor_query(self) -> str:
-        return f"{QUERY}&appKey={self.profile.visitor_app_key}"
+        # Encoded: a key with / : = @ ! must reach the target as itself.
+        return f"{QUERY}&appKey={quote(self.profile.visitor_app_key, safe='')}"
 
     @staticmethod
     def headers(

@@ -8,12 +8,17 @@ with no violation: nothing proves conformance then).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import secrets
 import shutil
+import signal
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from reference_target.faults import FAULTS, UnknownFaultError, parse_faults
 from reference_target.server import serve
@@ -23,7 +28,8 @@ from transfer_conformance.known_issues import load_known_issues
 from transfer_conformance.paths import REPORTS, SUITES
 from transfer_conformance.profile import ConfigError, load_profile
 from transfer_conformance.regression import regression_bodies
-from transfer_conformance.report import ReportError, generate_report, open_report, redact_tree
+from transfer_conformance.report import ReportError, generate_report, open_report, redact_file, redact_tree
+from transfer_conformance.secrets import REGISTRY
 from transfer_conformance.summary import RUN_PROFILES, ExitCode, RunSummary
 from transfer_contract.catalogue import CatalogueError, rules
 from transfer_contract.paths import TARGETS
@@ -82,6 +88,8 @@ def pytest_arguments(args: argparse.Namespace, results: Path, summary: Path) -> 
         arguments.append("--strict-rules")
     if args.ignore_decisions:
         arguments.append("--ignore-decisions")
+    if args.max_time:
+        arguments += ["--max-time", str(args.max_time)]
     for rule_id in args.rule:
         arguments += ["--rule", rule_id]
     for fault in args.fault:
@@ -161,7 +169,52 @@ def rule_table(summary: RunSummary, strict: bool) -> tuple[list[str], bool, bool
     return lines, violated, broken
 
 
+class MaskedStream(io.TextIOBase):
+    """A console stream that masks every known secret on its way out: pytest prints what a
+    target echoed (a failure's text, a traceback) before any report is redacted."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(REGISTRY.mask(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", "utf-8")
+
+
+@contextlib.contextmanager
+def guarded_console() -> Iterator[None]:
+    """Masked stdout and stderr, and SIGTERM treated as Ctrl-C: either way the run cleans up,
+    writes its summary, JUnit and report, and ends broken (exit 3)."""
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    saved = sys.stdout, sys.stderr, signal.getsignal(signal.SIGTERM)
+    sys.stdout, sys.stderr = MaskedStream(sys.stdout), MaskedStream(sys.stderr)  # type: ignore[assignment]
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved[0], saved[1]
+        signal.signal(signal.SIGTERM, saved[2])
+
+
 def command_run(args: argparse.Namespace) -> int:
+    with guarded_console():
+        return run_and_judge(args)
+
+
+def run_and_judge(args: argparse.Namespace) -> int:
     import pytest
 
     validate_run(args)
@@ -184,6 +237,7 @@ def command_run(args: argparse.Namespace) -> int:
     summary.first_seen = first_seen(summary, output / "previous-run.json")
     summary.save(summary_path)
     redact_tree(results)
+    redact_file(output / "junit.xml")
     print()
     if summary.setup_error:
         print(f"BROKEN: {summary.setup_error}")
@@ -202,7 +256,7 @@ def command_run(args: argparse.Namespace) -> int:
             print(f"report not generated: {error}", file=sys.stderr)
     if violated:
         return ExitCode.VIOLATION
-    if broken or code == ExitCode.BROKEN:
+    if broken or code in (ExitCode.BROKEN, pytest.ExitCode.INTERRUPTED):
         return ExitCode.BROKEN
     return ExitCode.OK
 
@@ -292,6 +346,16 @@ def port(text: str) -> int:
     return value
 
 
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 7 * 86_400:
+        raise argparse.ArgumentTypeError("give a number of seconds above 0 and at most a week")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="transfer-conformance", description=__doc__.split("\n")[0])
     commands = main.add_subparsers(dest="command", required=True)
@@ -307,6 +371,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--examples", type=positive, help="override the profile's example budget")
     run.add_argument("--output", help="write results and summary here instead of reports/")
     run.add_argument("--no-shrink", action="store_true", help="skip shrinking failures (faster)")
+    run.add_argument(
+        "--max-time",
+        type=positive_seconds,
+        default=None,
+        help="seconds the run may take; unfinished tests are then broken (default: the profile's max_time_s)",
+    )
     run.add_argument(
         "--ignore-decisions",
         action="store_true",

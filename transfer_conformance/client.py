@@ -7,12 +7,13 @@ Set-up calls may retry (connection errors, 429, 5xx); a request under test never
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -25,6 +26,8 @@ from urllib3.util.retry import Retry
 from transfer_conformance.secrets import REGISTRY, SecretRegistry
 
 MAX_RECORDED_BODY = 16_384
+# How long clean-up may still talk to the target once a deadline has passed.
+CLEAN_UP_GRACE_S = 30.0
 PLACEHOLDER = re.compile(r"\$LP_[A-Z0-9_]+")
 
 
@@ -50,6 +53,48 @@ def plain_session() -> requests.Session:
 
 class TargetUnreachable(Exception):
     """The target did not answer at all (refused, timed out, DNS): an environment problem."""
+
+
+class TargetMisbehaved(TargetUnreachable):
+    """The target answered in a way the suite will not follow: too slowly for the deadline,
+    too large, or with a link to an origin the profile does not name. Broken, exit 3."""
+
+
+class RetryBudget:
+    """Retry-After honoured up to ``cap_s`` a time and ``total_s`` over the whole run, so a
+    target asking to wait six hours cannot stall a nightly run."""
+
+    def __init__(self, cap_s: float, total_s: float) -> None:
+        self.cap_s = cap_s
+        self.remaining_s = total_s
+
+    def take(self, wanted_s: float) -> float:
+        granted = max(0.0, min(wanted_s, self.cap_s, self.remaining_s))
+        self.remaining_s -= granted
+        return granted
+
+
+def bounded_retry(retries: int, budget: RetryBudget) -> Retry:
+    """urllib3's Retry whose Retry-After waits come out of ``budget`` (copies keep it: it is a
+    class attribute of a class made for this budget)."""
+
+    class BoundedRetry(Retry):
+        def get_retry_after(self, response: Any) -> float | None:
+            wanted = super().get_retry_after(response)
+            return None if wanted is None else budget.take(wanted)
+
+    return BoundedRetry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=0.5,
+        backoff_max=5,
+        status_forcelist=(429, 502, 503, 504),
+        allowed_methods=None,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
 
 
 def _text(data: bytes | None) -> str:
@@ -143,35 +188,33 @@ class RecordingClient:
         timeout_s: float = 10.0,
         requests_per_second: float = 0,
         secrets: SecretRegistry = REGISTRY,
+        max_response_bytes: int = 8 * 1024 * 1024,
+        retry_budget: RetryBudget | None = None,
     ) -> None:
         self.timeout_s = timeout_s
+        self.max_response_bytes = max_response_bytes
+        # Monotonic times after which no request starts: the test's and the run's.
+        self.test_deadline: float | None = None
+        self.run_deadline: float | None = None
+        self.retry_budget = retry_budget or RetryBudget(cap_s=30, total_s=120)
         self.secrets = secrets
         self.listeners: list[Listener] = []
         self.history: list[Exchange] = []
         # Over the whole run: requests answered or failed, and the time spent waiting for them.
         self.sent = 0
         self.waited_s = 0.0
+        # One request per interval: fractional rates (0.5 a second) pace as well as whole ones.
         self._limiter = (
-            Limiter(Rate(int(requests_per_second), Duration.SECOND)) if requests_per_second else None
+            Limiter(Rate(1, max(1, round(Duration.SECOND / requests_per_second))))
+            if requests_per_second
+            else None
         )
         self._plain = self._session(retries=0)
         self._retrying = self._session(retries=3)
 
-    @staticmethod
-    def _session(retries: int) -> requests.Session:
+    def _session(self, retries: int) -> requests.Session:
         session = plain_session()
-        retry = Retry(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status=retries,
-            backoff_factor=0.5,
-            status_forcelist=(429, 502, 503, 504),
-            allowed_methods=None,
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
-        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=8)
+        adapter = HTTPAdapter(max_retries=bounded_retry(retries, self.retry_budget), pool_maxsize=8)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         return session
@@ -198,6 +241,11 @@ class RecordingClient:
             request_headers=masked_headers,
             request_body=masked_body(body, self.secrets),
         )
+        budget = self.time_left()
+        if budget <= 0:
+            exchange.error = "not sent: the test's or the run's deadline has passed"
+            self._record(exchange)
+            raise TargetMisbehaved(f"{method} {exchange.url}: {exchange.error}")
         if self._limiter is not None:
             self._limiter.try_acquire("target")
         session = self._retrying if setup else self._plain
@@ -208,21 +256,56 @@ class RecordingClient:
                 url,
                 headers=headers,
                 data=body,
-                timeout=self.timeout_s,
+                timeout=budget,
                 allow_redirects=False,
+                stream=True,
             )
-        except requests.RequestException as exc:
+            content = self._read(response, started + budget)
+        except (requests.RequestException, TargetMisbehaved) as exc:
             exchange.elapsed_ms = (time.perf_counter() - started) * 1000
             exchange.error = self.secrets.mask(f"{type(exc).__name__}: {exc}")
             self._record(exchange)
-            raise TargetUnreachable(f"{method} {exchange.url}: {exchange.error}") from None
+            kind = TargetMisbehaved if isinstance(exc, TargetMisbehaved) else TargetUnreachable
+            raise kind(f"{method} {exchange.url}: {exchange.error}") from None
         exchange.elapsed_ms = (time.perf_counter() - started) * 1000
         exchange.status = response.status_code
         exchange.response_headers = self._masked_answer_headers(response.headers)
-        exchange.content = response.content
-        exchange.response_body = masked_body(response.content, self.secrets)
+        exchange.content = content
+        exchange.response_body = masked_body(content, self.secrets)
         self._record(exchange)
         return exchange
+
+    @contextlib.contextmanager
+    def grace(self, seconds: float = CLEAN_UP_GRACE_S) -> Iterator[None]:
+        """A short window past any deadline, so that clean-up still ends chats and logs out."""
+        saved = self.test_deadline, self.run_deadline
+        self.test_deadline, self.run_deadline = time.monotonic() + seconds, None
+        try:
+            yield
+        finally:
+            self.test_deadline, self.run_deadline = saved
+
+    def time_left(self) -> float:
+        """Seconds this request may take: its timeout, cut by the test's and run's deadlines."""
+        now = time.monotonic()
+        deadlines = [d - now for d in (self.test_deadline, self.run_deadline) if d is not None]
+        return min([self.timeout_s, *deadlines])
+
+    def _read(self, response: requests.Response, deadline: float) -> bytes:
+        """The whole body, streamed: stopped past ``deadline`` (a trickling target) or past
+        max_response_bytes (a huge or endless one), so neither time nor memory runs away."""
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(65536):
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise TargetMisbehaved(f"the response is larger than {self.max_response_bytes} bytes")
+                if time.perf_counter() > deadline:
+                    raise TargetMisbehaved(f"the response took longer than {self.timeout_s:g} s")
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return b"".join(chunks)
 
     def record_external(
         self,

@@ -48,6 +48,18 @@ class TargetProfile:
     request_timeout_s: float = 10.0
     requests_per_second: float = 0
     decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    max_response_bytes: int = 8 * 1024 * 1024
+    retry_after_cap_s: float = 30.0
+    retry_budget_s: float = 120.0
+    test_timeout_s: float = 120.0
+    max_time_s: float = 1800.0
+    # Origins (scheme://host:port) beyond the profile's own URLs that links may point to.
+    extra_origins: tuple[str, ...] = ()
+
+    def origins(self) -> set[str]:
+        """Every origin the suite may send a request to, credentials included."""
+        urls = [self.base_url, self.login_url, self.visitor_url, *self.extra_origins]
+        return {origin_of(url) for url in urls if url}
 
     def decision(self, rule_id: str) -> dict[str, Any]:
         """What this target is expected to do for a decision: rules.yaml, then the profile."""
@@ -66,6 +78,59 @@ class TargetProfile:
         self.base_url = self.login_url = self.visitor_url = url
         self.embedded = False
         return self
+
+
+def origin_of(url: str) -> str:
+    """scheme://host:port, with the scheme's default port made explicit."""
+    parsed = urlparse(url)
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme, 0)
+    return f"{parsed.scheme}://{(parsed.hostname or '').lower()}:{port}"
+
+
+# Limits a profile may set: (default, lowest, highest). Out of range or of the wrong type is a
+# configuration error naming the key (exit 2), never a traceback or a run that cannot work.
+LIMITS: dict[str, tuple[float, float, float]] = {
+    "request_timeout_s": (10, 0.1, 600),
+    "requests_per_second": (0, 0, 10_000),
+    "max_response_bytes": (8 * 1024 * 1024, 1024, 1024**3),
+    "retry_after_cap_s": (30, 0, 3600),
+    "retry_budget_s": (120, 0, 86_400),
+    "test_timeout_s": (120, 1, 86_400),
+    "max_time_s": (1800, 1, 7 * 86_400),
+}
+
+
+def limit(data: dict[str, Any], key: str, where: str) -> float:
+    default, lowest, highest = LIMITS[key]
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: {key} must be a number, not {value!r}")
+    if not lowest <= value <= highest:
+        raise ConfigError(f"{where}: {key} must be between {lowest:g} and {highest:g}, not {value!r}")
+    return float(value)
+
+
+def check_decisions(decisions: Any, where: str) -> dict[str, dict[str, Any]]:
+    """The [decisions] table: tables of known decision rules, with values of sensible types."""
+    if not isinstance(decisions, dict):
+        raise ConfigError(f"{where}: [decisions] must be a table")
+    for rule_id, entry in decisions.items():
+        if rule_id not in rules() or rules()[rule_id].kind != "decision":
+            raise ConfigError(f"{where}: [decisions] names no decision rule: {rule_id}")
+        if not isinstance(entry, dict):
+            raise ConfigError(f'{where}: [decisions."{rule_id}"] must be a table')
+        for key, value in entry.items():
+            name = f'[decisions."{rule_id}"] {key}'
+            if key == "status" or key.endswith("_status"):
+                if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+                    raise ConfigError(f"{where}: {name} must be an HTTP status (100 to 599), not {value!r}")
+            elif key.startswith("max_") and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ConfigError(f"{where}: {name} must be a whole number of 1 or more, not {value!r}")
+            elif key == "skip" and not (isinstance(value, str) and value.strip()):
+                raise ConfigError(f"{where}: {name} must say why (a non-empty string)")
+    return decisions
 
 
 def check_url(url: str, where: str) -> str:
@@ -135,10 +200,11 @@ def load_profile(target: str) -> TargetProfile:
         if missing:
             raise ConfigError(f"{where}: [skills] lacks {', '.join(missing)}")
         base_url = "" if embedded else check_url(str(data.get("base_url", "")), f"{where} base_url")
-        decisions = data.get("decisions", {})
-        unknown = [key for key in decisions if key not in rules() or rules()[key].kind != "decision"]
-        if unknown:
-            raise ConfigError(f"{where}: [decisions] names no decision rule: {', '.join(unknown)}")
+        decisions = check_decisions(data.get("decisions", {}), where)
+        extra = data.get("origins", [])
+        if not isinstance(extra, list) or not all(isinstance(url, str) for url in extra):
+            raise ConfigError(f"{where}: origins must be a list of URLs")
+        limits = {key: limit(data, key, where) for key in LIMITS}
         profile = TargetProfile(
             name=str(data.get("name", path.stem)),
             source=str(path),
@@ -155,12 +221,21 @@ def load_profile(target: str) -> TargetProfile:
             visitor_skill=str(data["visitor_skill"]),
             agents=agents,
             skills=skills,
-            request_timeout_s=float(data.get("request_timeout_s", 10)),
-            requests_per_second=float(data.get("requests_per_second", 0)),
             decisions=decisions,
+            request_timeout_s=limits["request_timeout_s"],
+            requests_per_second=limits["requests_per_second"],
+            max_response_bytes=int(limits["max_response_bytes"]),
+            retry_after_cap_s=limits["retry_after_cap_s"],
+            retry_budget_s=limits["retry_budget_s"],
+            test_timeout_s=limits["test_timeout_s"],
+            max_time_s=limits["max_time_s"],
+            extra_origins=tuple(check_url(url, f"{where} origins") for url in extra),
         )
     except KeyError as exc:
         raise ConfigError(f"{where}: required key {exc.args[0]!r} is missing") from None
+    except (TypeError, AttributeError) as exc:
+        # A table where a value belongs, or the reverse ([agents] = "x").
+        raise ConfigError(f"{where}: a key has a value of the wrong kind ({exc})") from None
     register_secrets(profile)
     return profile
 

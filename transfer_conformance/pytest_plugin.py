@@ -8,6 +8,7 @@ by their jobs, in run_settings (options, budgets), allure_steps (labels, steps) 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from transfer_conformance.allure_steps import (
     pytest_runtest_call,
 )
 from transfer_conformance.api import ChatApi, SetupError
-from transfer_conformance.client import RecordingClient, TargetUnreachable
+from transfer_conformance.client import RecordingClient, RetryBudget, TargetUnreachable
 from transfer_conformance.flow import Harness
 from transfer_conformance.run_settings import (
     RUN,
@@ -58,7 +59,13 @@ def _start_harness(config: pytest.Config) -> Harness:
         url = state.embedded.start()
         profile.base_url = profile.login_url = url
         profile.visitor_url = state.embedded.visitor_url
-    client = RecordingClient(profile.request_timeout_s, profile.requests_per_second)
+    client = RecordingClient(
+        profile.request_timeout_s,
+        profile.requests_per_second,
+        max_response_bytes=profile.max_response_bytes,
+        retry_budget=RetryBudget(profile.retry_after_cap_s, profile.retry_budget_s),
+    )
+    client.run_deadline = state.deadline
     harness = Harness(ChatApi(profile, client), profile.ids())
     harness.bring_agents_online()
     return harness
@@ -102,8 +109,16 @@ def one_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     harness: Harness = request.getfixturevalue("target")
-    harness.api.client.forget_history()
+    state = request.config.stash[RUN]
+    client = harness.api.client
+    if state.deadline is not None and time.monotonic() >= state.deadline:
+        state.stopped_because = "not run: the run's deadline (--max-time or max_time_s) was reached"
+        pytest.exit(state.stopped_because, returncode=ExitCode.BROKEN)
+    client.forget_history()
+    client.test_deadline = time.monotonic() + harness.profile.test_timeout_s
     try:
         yield
     finally:
-        harness.clean_up()
+        client.test_deadline = None
+        with client.grace():
+            harness.clean_up()

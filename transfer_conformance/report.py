@@ -53,20 +53,27 @@ def redact_tree(folder: Path) -> int:
     if not folder.exists() or not REGISTRY.values():
         return changed
     for path in folder.rglob("*"):
-        if not path.is_file() or path.suffix not in TEXT_SUFFIXES:
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if path.suffix == ".json":
-            try:
-                masked = json.dumps(REGISTRY.mask_data(json.loads(text)), ensure_ascii=False)
-            except ValueError:
-                masked = REGISTRY.mask(text)
-        else:
-            masked = REGISTRY.mask(text)
-        if masked != text:
-            path.write_text(masked, encoding="utf-8")
-            changed += 1
+        if path.is_file() and path.suffix in TEXT_SUFFIXES:
+            changed += redact_file(path)
     return changed
+
+
+def redact_file(path: Path) -> int:
+    """Mask every known secret in one text file (JSON stays valid); 1 if it changed."""
+    if not path.is_file() or not REGISTRY.values():
+        return 0
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".json":
+        try:
+            masked = json.dumps(REGISTRY.mask_data(json.loads(text)), ensure_ascii=False)
+        except ValueError:
+            masked = REGISTRY.mask(text)
+    else:
+        masked = REGISTRY.mask(text)
+    if masked == text:
+        return 0
+    path.write_text(masked, encoding="utf-8")
+    return 1
 
 
 def ensure_allure() -> Path:

@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from reference_target.embedded import EmbeddedReference
 from strategies import TextDomain, use_domain
 from transfer_conformance.client import Exchange
 from transfer_conformance.flow import Harness
 from transfer_conformance.profile import ConfigError, TargetProfile, load_profile
 from transfer_conformance.summary import RUN_PROFILES, Result
+from transfer_contract.catalogue import Rule
 
 _COMMON = {
     "deadline": None,
@@ -53,6 +55,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--fault", action="append", default=[], help="embedded reference: start it with this fault"
     )
     group.addoption(
+        "--max-time", type=float, default=None, help="seconds the run may take (default: the profile's)"
+    )
+    group.addoption(
         "--ignore-decisions",
         action="store_true",
         help="forget the profile's [decisions]: rules.yaml's defaults, MUST generators unwidened",
@@ -64,11 +69,16 @@ class RunState:
     profile: TargetProfile | None = None
     run_profile: str = "ci"
     strict: bool = False
-    embedded: Any = None
+    embedded: EmbeddedReference | None = None
     harness: Harness | None = None
     setup_error: str = ""
     results: list[Result] = field(default_factory=list)
     started: float = field(default_factory=time.time)
+    # The run's deadline (monotonic), and the tests collected: those without a verdict at the
+    # end (deadline, interrupt) are recorded as broken.
+    deadline: float | None = None
+    collected: dict[str, Rule | None] = field(default_factory=dict)
+    stopped_because: str = ""
 
 
 RUN = pytest.StashKey[RunState]()
@@ -96,6 +106,8 @@ def pytest_configure(config: pytest.Config) -> None:
             profile.with_url(config.getoption("--target-url"))
     except ConfigError as error:
         raise pytest.UsageError(str(error)) from None
+    max_time = config.getoption("--max-time") or profile.max_time_s
+    state.deadline = time.monotonic() + max_time
     if config.getoption("--ignore-decisions"):
         profile.decisions = {}
     # MUST generators widen only to what this profile explicitly declares the target accepts.

@@ -72,9 +72,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[RUN]
     profile = state.profile
     if state.harness is not None:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), state.harness.api.client.grace():
             state.harness.clean_up()
             state.harness.log_out()
+    judged = {result.nodeid for result in state.results}
+    why = state.stopped_because or (
+        "not run: the run was interrupted (SIGINT or SIGTERM)"
+        if exitstatus == pytest.ExitCode.INTERRUPTED
+        else "not run"
+    )
+    for nodeid, rule in state.collected.items():
+        if nodeid not in judged and not state.setup_error:
+            state.results.append(
+                Result(
+                    nodeid,
+                    "broken",
+                    rule=rule.id if rule else None,
+                    level=rule.level if rule else None,
+                    kind=rule.kind if rule else None,
+                    check=rule.check if rule else None,
+                    message=why,
+                    finished=time.time(),
+                )
+            )
     if state.embedded is not None:
         state.embedded.stop()
     summary = RunSummary(

@@ -6,9 +6,13 @@ reader exports them (README "Reproduce a request").
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import re
 import threading
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 # Header and JSON keys whose values are secret whatever they hold.
 SECRET_KEYS = re.compile(
@@ -27,11 +31,14 @@ class SecretRegistry:
         self._pattern: re.Pattern[str] | None = None
 
     def register(self, value: str | None, placeholder: str) -> None:
+        """Mask ``value``, and every form it takes on the way: URL-encoded, JSON- and
+        HTML-escaped, base64 (alone or inside a longer base64 text)."""
         # Very short values would mask innocent text; no real secret is that short.
         if not value or len(value) < 6:
             return
         with self._lock:
-            self._values[value] = placeholder
+            for form in encoded_forms(value):
+                self._values.setdefault(form, placeholder)
             ordered = sorted(self._values, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
 
@@ -59,6 +66,32 @@ class SecretRegistry:
 
     def values(self) -> list[str]:
         return list(self._values)
+
+
+def encoded_forms(value: str) -> set[str]:
+    """The value and the encodings it may be echoed in (forms shorter than 6 are left out)."""
+    raw = value.encode("utf-8")
+    forms = {
+        value,
+        quote(value, safe=""),
+        quote(value),
+        quote_plus(value),
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        html.escape(value),
+        html.escape(value, quote=False),
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    }
+    # Inside a longer base64 text the value starts at any of three byte offsets; the
+    # characters that encode whole 3-byte groups of the value alone are the same every time.
+    for start in range(3):
+        usable = raw[start:]
+        whole = len(usable) // 3 * 3
+        if whole >= 6:
+            forms.add(base64.b64encode(usable[:whole]).decode())
+            forms.add(base64.urlsafe_b64encode(usable[:whole]).decode())
+    return {form for form in forms if len(form) >= 6}
 
 
 REGISTRY = SecretRegistry()
