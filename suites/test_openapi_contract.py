@@ -159,7 +159,14 @@ class ContractRun:
         else:
             case.query = {**(case.query or {}), "appKey": target.profile.visitor_app_key}
             base_url = target.profile.visitor_url
-        response = case.call(base_url=base_url, headers=headers, session=self.session)
+        response = case.call(
+            base_url=base_url,
+            headers=headers,
+            session=self.session,
+            # Never follow the target elsewhere, and keep to the request's deadline.
+            allow_redirects=False,
+            timeout=target.api.client.time_left(),
+        )
         sent = response.request
         exchange = target.api.client.record_external(
             f"{operation_id} ({mode.value})",

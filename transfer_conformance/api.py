@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from transfer_conformance.client import Exchange, RecordingClient
-from transfer_conformance.profile import AgentLogin, TargetProfile
+from transfer_conformance.client import Exchange, RecordingClient, TargetMisbehaved
+from transfer_conformance.profile import AgentLogin, TargetProfile, origin_of
 from transfer_conformance.secrets import REGISTRY
 
 QUERY = "v=1&NC=true"
@@ -124,10 +124,22 @@ class ChatApi:
         )
         self.expect_status(exchange, 200, 201)
         try:
-            href = exchange.json()["agentSessionLocation"]["link"]["@href"]
+            href = str(exchange.json()["agentSessionLocation"]["link"]["@href"])
         except (ValueError, KeyError, TypeError):
             raise SetupError("start agent session returned no agentSessionLocation link") from None
+        self.check_origin(href, "the agentSessionLocation link")
         return AgentContext(login.role, login, bearer, href.split("?")[0])
+
+    def check_origin(self, url: str, what: str) -> None:
+        """Stop before following a link the target gave outside the profile's origins (scheme,
+        host and port: https is never downgraded); no credential is ever sent there."""
+        allowed = self.profile.origins()
+        if origin_of(url) not in allowed:
+            raise TargetMisbehaved(
+                f"{what} {REGISTRY.mask(url)!r} is outside the profile's origins "
+                f"({', '.join(sorted(allowed))}); not followed, no credential sent to it. "
+                "If it is right, add its origin to the profile's origins list."
+            )
 
     def set_availability(self, agent: AgentContext, state: str, setup: bool = True) -> Exchange:
         headers = self.headers(agent, content_type="json")

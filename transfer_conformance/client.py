@@ -55,6 +55,16 @@ class TargetUnreachable(Exception):
     """The target did not answer at all (refused, timed out, DNS): an environment problem."""
 
 
+class UndecodableResponse(ValueError):
+    """An answer the suite cannot read. In a test it violates the test's rule (the rule's
+    response must be readable to be judged); in set-up it leaves the run broken."""
+
+    def __init__(self, reason: str, exchange: Exchange) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.exchange = exchange
+
+
 class TargetMisbehaved(TargetUnreachable):
     """The target answered in a way the suite will not follow: too slowly for the deadline,
     too large, or with a link to an origin the profile does not name. Broken, exit 3."""
@@ -153,7 +163,10 @@ class Exchange:
         return " ".join(parts)
 
     def json(self) -> Any:
-        return json.loads(self.content)
+        try:
+            return json.loads(self.content)
+        except ValueError as exc:
+            raise UndecodableResponse(f"not JSON: {exc}", self) from None
 
     @property
     def content_type(self) -> str:

@@ -15,7 +15,7 @@ import pytest
 
 from strategies import Ids, TransferBody, render
 from transfer_conformance.api import AgentContext, ChatApi, SetupError
-from transfer_conformance.client import Exchange
+from transfer_conformance.client import Exchange, UndecodableResponse
 from transfer_conformance.verdict import check
 from transfer_contract.spec import xsd_paths
 from transfer_contract.xmlcodec import TRANSFER_FORMS, XmlBodyError, xsd_codec
@@ -42,7 +42,7 @@ def decode(exchange: Exchange, operation_id: str) -> Any:
                 return xsd_codec().decode(exchange.content, path)
             except XmlBodyError as exc:
                 errors.append(exc.reason)
-        raise XmlBodyError("; ".join(errors))
+        raise UndecodableResponse(f"XML the XSD does not accept: {'; '.join(errors)}", exchange)
     return exchange.json()
 
 

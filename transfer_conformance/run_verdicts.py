@@ -17,12 +17,15 @@ from transfer_conformance.allure_steps import (
     errors_within,
     rule_of,
 )
+from transfer_conformance.client import UndecodableResponse
 from transfer_conformance.run_settings import (
     FAILING,
     RUN,
 )
 from transfer_conformance.secrets import REGISTRY
 from transfer_conformance.summary import Result, RunSummary, TargetInfo
+from transfer_conformance.verdict import RuleViolation, message
+from transfer_contract.catalogue import Rule
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -37,7 +40,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         example = ""
         if call.excinfo is not None and not report.skipped:
             error = call.excinfo.value
-            violations = _violations(error)
+            violations = _violations(error, rule)
             status = "failed" if violations else "broken"
             message = REGISTRY.mask(
                 "\n\n".join(str(v) for v in violations) or f"{type(error).__name__}: {error}"
@@ -63,9 +66,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         )
 
 
-def _violations(error: BaseException) -> list[BaseException]:
-    """Rule violations inside an error (Hypothesis may group several failures)."""
-    return [e for e in errors_within(error) if isinstance(e, AssertionError)]
+def _violations(error: BaseException, rule: Rule | None) -> list[BaseException]:
+    """Rule violations inside an error (Hypothesis may group several failures): the rule's own
+    checks, and answers the test could not read; any other error (a library's assertion, a
+    crash) is an environment problem, not a verdict on the target."""
+    found: list[BaseException] = []
+    for inner in errors_within(error):
+        if isinstance(inner, RuleViolation):
+            found.append(inner)
+        elif isinstance(inner, UndecodableResponse) and rule is not None:
+            text = message(rule.id, "a response the suite can read", inner.reason, (inner.exchange,))
+            found.append(RuleViolation(rule.id, text))
+    return found
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
