@@ -90,7 +90,9 @@ def create_app(world: World, part: str = "all") -> Starlette:
         return error_response(request, world, ApiError(exc.status_code, message, 90), exc.headers)
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        return error_response(request, world, ApiError(500, "internal error", 99))
+        # The last resort must not fail itself: the envelope in JSON, whatever the request.
+        body = b'{"error": {"message": "internal error", "internalCode": 99}}'
+        return Response(body, 500, media_type="application/json")
 
     app = Starlette(
         routes=routes,

@@ -52,7 +52,8 @@ class PathConventions:
 
 # ---------------------------------------------------------------------- encodings
 def response_format(request: Request) -> str:
-    suffix = request.state.suffix_format
+    # getattr: the 500 handler sees the request as it came, before PathConventions ran.
+    suffix = getattr(request.state, "suffix_format", None)
     if suffix:
         return suffix
     accept = request.headers.get("accept", "").lower()
@@ -149,8 +150,11 @@ async def parse_body(
     if media == "application/json" or media.endswith("+json"):
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(400, f"malformed JSON: {exc}", 52) from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise ApiError(400, f"malformed JSON: {str(exc)[:200]}", 52) from None
+        problem = unreadable_json(body)
+        if problem:
+            raise ApiError(400, f"malformed JSON: {problem}", 52)
     elif is_xml:
         try:
             body = _decode_xml(raw, world, operation_id)
@@ -167,6 +171,27 @@ async def parse_body(
 
 def _errors(operation_id: str, body: Any) -> Any:
     return body_validator(operation_id, "request", "application/json").iter_errors(body)
+
+
+MAX_DEPTH = 32
+
+
+def unreadable_json(value: Any) -> str:
+    """What makes a parsed JSON body unusable, if anything: nesting deeper than any documented
+    body (validators recurse), or a lone surrogate (not Unicode text: it could not be written
+    back out)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels"
+        if isinstance(item, dict):
+            pending.extend((child, depth + 1) for pair in item.items() for child in pair)
+        elif isinstance(item, list):
+            pending.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and any("\ud800" <= c <= "\udfff" for c in item):
+            return "a string holds a lone surrogate"
+    return ""
 
 
 def check_query(request: Request, operation_id: str) -> None:

@@ -172,7 +172,8 @@ class World:
     # ------------------------------------------------------------------ login and sessions
     def login(self, username: str, password: str) -> tuple[str, Agent]:
         agent = self.by_username.get(username)
-        if agent is None or not secrets.compare_digest(agent.password, password):
+        given = password.encode("utf-8", "surrogatepass")
+        if agent is None or not secrets.compare_digest(agent.password.encode("utf-8"), given):
             raise ApiError(401, "invalid username or password", 10)
         token = secrets.token_urlsafe(24)
         self.bearers[token] = (agent.id, time.monotonic())

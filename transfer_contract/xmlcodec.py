@@ -90,12 +90,16 @@ class XsdCodec:
     def decode_element(self, element: Element, xsd_path: str | None = None) -> dict[str, Any]:
         """Decode a parsed element, as ``decode`` does a document."""
         root = element.tag
+        if root.startswith("{"):
+            raise XmlBodyError(f"root element {root} is in a namespace; this API's elements have none")
         if xsd_path and xsd_path.rsplit("/", 1)[-1] != root:
             raise XmlBodyError(f"root element <{root}> is not an element of the schema here")
         try:
             decoded = self.schema.to_dict(element, schema_path=xsd_path, preserve_root=True, keep_empty=True)
         except xmlschema.XMLSchemaValidationError as exc:
             raise XmlBodyError(f"{exc.reason or exc.message} at {exc.path}") from None
+        except (xmlschema.XMLSchemaException, RecursionError, ValueError) as exc:
+            raise XmlBodyError(f"not an element of this API: {str(exc)[:200]}") from None
         return decoded  # type: ignore[return-value]
 
 
