@@ -6,7 +6,7 @@ import schemathesis
 from hypothesis import given, settings
 from schemathesis import GenerationMode
 
-from transfer_conformance.client import plain_session
+from transfer_conformance.client import TargetMisbehaved, plain_session
 from transfer_conformance.flow import decode
 from transfer_conformance.run_settings import contract_budget
 from transfer_conformance.verdict import RuleViolation, message
@@ -159,6 +159,10 @@ class ContractRun:
         else:
             case.query = {**(case.query or {}), "appKey": target.profile.visitor_app_key}
             base_url = target.profile.visitor_url
+        if target.api.client.time_left() <= 0:
+            raise TargetMisbehaved(
+                f"{operation_id}: not sent, the test's or the run's deadline leaves no time"
+            )
         response = case.call(
             base_url=base_url,
             headers=headers,

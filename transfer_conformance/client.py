@@ -256,7 +256,7 @@ class RecordingClient:
         )
         budget = self.time_left()
         if budget <= 0:
-            exchange.error = "not sent: the test's or the run's deadline has passed"
+            exchange.error = "not sent: the test's or the run's deadline leaves no time for it"
             self._record(exchange)
             raise TargetMisbehaved(f"{method} {exchange.url}: {exchange.error}")
         if self._limiter is not None:
@@ -273,7 +273,9 @@ class RecordingClient:
                 allow_redirects=False,
                 stream=True,
             )
-            content = self._read(response, started + budget)
+            # The body gets the request's time again from its headers on: the wait before them is
+            # bounded already (the timeout per attempt, the retries, the capped Retry-After).
+            content = self._read(response, time.perf_counter() + budget)
         except (requests.RequestException, TargetMisbehaved) as exc:
             exchange.elapsed_ms = (time.perf_counter() - started) * 1000
             exchange.error = self.secrets.mask(f"{type(exc).__name__}: {exc}")
@@ -299,10 +301,16 @@ class RecordingClient:
             self.test_deadline, self.run_deadline = saved
 
     def time_left(self) -> float:
-        """Seconds this request may take: its timeout, cut by the test's and run's deadlines."""
+        """Seconds a request may take now: its whole timeout, or 0 when that no longer fits
+        before the test's or the run's deadline.
+
+        A request is never cut short: one the target carried out but whose answer the suite
+        dropped could leave a chat open that nobody knows of. So a deadline is overshot by at
+        most one request's timeout.
+        """
         now = time.monotonic()
         deadlines = [d - now for d in (self.test_deadline, self.run_deadline) if d is not None]
-        return min([self.timeout_s, *deadlines])
+        return self.timeout_s if all(left >= self.timeout_s for left in deadlines) else 0.0
 
     def _read(self, response: requests.Response, deadline: float) -> bytes:
         """The whole body, streamed: stopped past ``deadline`` (a trickling target) or past

@@ -187,9 +187,10 @@ class Harness:
         return self.agents["receiving"]
 
     def log_out(self) -> None:
-        for agent in self.agents.values():
-            with contextlib.suppress(Exception):
-                self.api.logout(agent)
+        with self.api.client.grace():
+            for agent in self.agents.values():
+                with contextlib.suppress(Exception):
+                    self.api.logout(agent)
 
     # ------------------------------------------------------------------ chats
     def ring_new_chat(self) -> str:
@@ -219,9 +220,11 @@ class Harness:
             self.api.visitor_end(chat_id)
 
     def clean_up(self) -> None:
-        """End every chat this harness created; safe to call after a failure."""
-        while self.created:
-            self.end_chat(self.created.pop())
+        """End every chat this harness created; safe to call after a failure, and past a
+        deadline (clean-up gets a grace window of its own)."""
+        with self.api.client.grace():
+            while self.created:
+                self.end_chat(self.created.pop())
 
     def receiver_takes(self, chat_id: str) -> bool:
         """Whether the receiving agent can take this chat now (ending strays it is offered)."""

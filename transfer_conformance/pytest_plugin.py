@@ -120,5 +120,4 @@ def one_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         client.test_deadline = None
-        with client.grace():
-            harness.clean_up()
+        harness.clean_up()

@@ -84,7 +84,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[RUN]
     profile = state.profile
     if state.harness is not None:
-        with contextlib.suppress(Exception), state.harness.api.client.grace():
+        with contextlib.suppress(Exception):
             state.harness.clean_up()
             state.harness.log_out()
     judged = {result.nodeid for result in state.results}

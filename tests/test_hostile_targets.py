@@ -1,0 +1,141 @@
+"""The hostile-target catalogue: against each, a run ends within its bound with the expected exit
+code, writes its summary and JUnit, leaves nothing open on the target, sends nothing to another
+origin, stays within its memory, and no secret reaches any output in any encoding."""
+
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from reference_target.embedded import EmbeddedReference
+from tests import hostile_targets as hostile
+from tests.conftest import run_cli
+from transfer_conformance.secrets import encoded_forms
+from transfer_conformance.summary import RunSummary
+from transfer_contract.paths import TARGETS
+
+# Canary secrets with the characters that break naive quoting and matching.
+CANARIES = {
+    "ref-pass-tara-51c3": "c@n/ary:pa=ss!T 'q\"&<x>",
+    "ref-pass-rico-9a07": "c@n/ary:pa=ss!R +%20?#",
+    "ref-pass-ada-3f88": "c@n/ary:pa=ss!A ünï",
+    "refkey-7d41c09a": "k3y/:=@!canary+%&",
+}
+# Tight bounds, so that every hostile case ends in seconds.
+BOUNDS = """
+request_timeout_s = 1
+test_timeout_s = 8
+max_time_s = 25
+retry_after_cap_s = 1
+retry_budget_s = 3
+max_response_bytes = 4194304
+"""
+MEMORY_MB = 500
+
+
+@dataclass(frozen=True)
+class Case:
+    behaviour: str
+    exits: tuple[int, ...]
+    wall_s: float
+    scheme: str = "http"
+    # The rules a run judges once past set-up: those the behaviour concerns, so that the run
+    # ends in seconds even through the proxy (trickle judges them all, against the deadline).
+    rules: tuple[str, ...] = ("transfer-success-status",)
+
+
+ECHO_RULES = ("transfer-success-status", "bearer-required", "decision-error-body", "openapi-contract")
+XML_RULES = ("xml-responses-match-json", "xml-responses-valid", "xml-json-equivalent")
+CATALOGUE = {
+    "trickle": Case("trickle", (3,), 60, rules=()),
+    "hang": Case("hang", (3,), 40),
+    "huge body": Case("huge_body", (3,), 40),
+    "endless chunks": Case("endless_chunks", (3,), 40),
+    "redirect to another origin": Case("redirect", (3,), 40),
+    "foreign session link": Case("foreign_link", (3,), 40),
+    "echoed secrets": Case("echoes", (0, 1), 60, rules=ECHO_RULES),
+    "Retry-After of six hours": Case("retry_after", (0,), 60),
+    "garbage bytes": Case("garbage", (3,), 40),
+    "TLS to a plain port": Case("passthrough", (3,), 40, scheme="https"),
+    "XML entity bombs": Case("xml_bombs", (1,), 60, rules=XML_RULES),
+    "5xx storm": Case("server_error_storm", (1,), 60, rules=("transfer-success-status", "text-optional")),
+}
+
+
+def canary_profile(folder: Path) -> Path:
+    text = (TARGETS / "reference.toml").read_text(encoding="utf-8")
+    for real, canary in CANARIES.items():
+        text = text.replace(f'"{real}"', '"' + canary.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    text = text.replace("request_timeout_s = 10", "")
+    path = folder / "hostile.toml"
+    path.write_text(BOUNDS + text, encoding="utf-8")
+    return path
+
+
+def behaviour_for(name: str, elsewhere: str):
+    if name == "redirect":
+        return hostile.redirect_elsewhere(elsewhere)
+    if name == "foreign_link":
+        return hostile.foreign_session_link(elsewhere)
+    if name == "echoes":
+        return hostile.echoes(list(CANARIES.values()))
+    return getattr(hostile, name)
+
+
+def outputs(folder: Path, console: str):
+    yield "console", console
+    for path in folder.rglob("*"):
+        if path.is_file():
+            yield str(path.relative_to(folder)), path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE))
+def test_run_against_a_hostile_target_ends_bounded_and_leaks_nothing(name, tmp_path):
+    case = CATALOGUE[name]
+    profile = canary_profile(tmp_path)
+    output = tmp_path / "reports"
+    with (
+        EmbeddedReference(seed_path=profile) as reference,
+        hostile.Recorder() as elsewhere,
+        hostile.HostileTarget(reference.url, behaviour_for(case.behaviour, elsewhere.url)) as proxy,
+    ):
+        url = proxy.url.replace("http://", f"{case.scheme}://")
+        started = time.perf_counter()
+        done = run_cli(
+            "run",
+            "--target",
+            str(profile),
+            "--target-url",
+            url,
+            "--no-report",
+            "--output",
+            str(output),
+            "--no-shrink",
+            "--examples",
+            "2",
+            *[argument for rule in case.rules for argument in ("--rule", rule)],
+            timeout=case.wall_s + 60,
+        )
+        wall = time.perf_counter() - started
+        state = requests.get(f"{reference.url}/_reference/state", timeout=5).json()
+        bearers = proxy.bearers()
+    console = done.stdout + done.stderr
+    assert done.returncode in case.exits, console[-3000:]
+    # A crash of the tool itself goes to stderr (pytest's own failure report goes to stdout).
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert wall < case.wall_s, f"{wall:.1f} s"
+    assert state["open_chats"] == 0, state
+    assert not elsewhere.target.requests, "a request reached another origin"
+    summary = RunSummary.load(output / "last-run.json")
+    assert summary is not None and (summary.results or summary.setup_error)
+    if summary.results:
+        assert (output / "junit.xml").is_file()
+    secrets = [*CANARIES.values(), *bearers]
+    forms = {form for secret in secrets for form in encoded_forms(secret)}
+    leaks = [(where, form) for where, text in outputs(output, console) for form in forms if form in text]
+    assert not leaks, leaks[:5]
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert peak_mb < MEMORY_MB, f"{peak_mb:.0f} MB"
