@@ -321,3 +321,14 @@ def server_error_storm(handler: Handler, exchange: Exchange, target: HostileTarg
 
 def passthrough(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
     return False
+
+
+def signal_on_transfer(reached: threading.Event, number: int) -> Behaviour:
+    def behaviour(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
+        """Passes everything through, and says when the run has sent its ``number``th transfer
+        (the first is the set-up's probe of the XML form; later ones are tests')."""
+        if is_transfer(exchange) and target.count("transfer") == number:
+            reached.set()
+        return False
+
+    return behaviour

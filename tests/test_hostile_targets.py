@@ -3,6 +3,10 @@ code, writes its summary and JUnit, leaves nothing open on the target, sends not
 origin, stays within its memory, and no secret reaches any output in any encoding."""
 
 import resource
+import signal
+import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +19,7 @@ from tests import hostile_targets as hostile
 from tests.conftest import run_cli
 from transfer_conformance.secrets import encoded_forms
 from transfer_conformance.summary import RunSummary
-from transfer_contract.paths import TARGETS
+from transfer_contract.paths import CHECKOUT, TARGETS
 
 # Canary secrets with the characters that break naive quoting and matching.
 CANARIES = {
@@ -45,6 +49,7 @@ class Case:
     # The rules a run judges once past set-up: those the behaviour concerns, so that the run
     # ends in seconds even through the proxy (trickle judges them all, against the deadline).
     rules: tuple[str, ...] = ("transfer-success-status",)
+    report: bool = False
 
 
 ECHO_RULES = ("transfer-success-status", "bearer-required", "decision-error-body", "openapi-contract")
@@ -56,7 +61,7 @@ CATALOGUE = {
     "endless chunks": Case("endless_chunks", (3,), 40),
     "redirect to another origin": Case("redirect", (3,), 40),
     "foreign session link": Case("foreign_link", (3,), 40),
-    "echoed secrets": Case("echoes", (0, 1), 60, rules=ECHO_RULES),
+    "echoed secrets": Case("echoes", (0, 1), 60, rules=ECHO_RULES, report=True),
     "Retry-After of six hours": Case("retry_after", (0,), 60),
     "garbage bytes": Case("garbage", (3,), 40),
     "TLS to a plain port": Case("passthrough", (3,), 40, scheme="https"),
@@ -110,7 +115,7 @@ def test_run_against_a_hostile_target_ends_bounded_and_leaks_nothing(name, tmp_p
             str(profile),
             "--target-url",
             url,
-            "--no-report",
+            *([] if case.report else ["--no-report"]),
             "--output",
             str(output),
             "--no-shrink",
@@ -133,9 +138,46 @@ def test_run_against_a_hostile_target_ends_bounded_and_leaks_nothing(name, tmp_p
     assert summary is not None and (summary.results or summary.setup_error)
     if summary.results:
         assert (output / "junit.xml").is_file()
+    if case.report:
+        assert (output / "html" / "index.html").is_file(), console[-2000:]
     secrets = [*CANARIES.values(), *bearers]
     forms = {form for secret in secrets for form in encoded_forms(secret)}
     leaks = [(where, form) for where, text in outputs(output, console) for form in forms if form in text]
     assert not leaks, leaks[:5]
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert peak_mb < MEMORY_MB, f"{peak_mb:.0f} MB"
+
+
+@pytest.mark.parametrize(
+    ("signum", "transfer"),
+    [(signal.SIGTERM, 6), (signal.SIGINT, 1)],
+    ids=["SIGTERM-in-a-test", "SIGINT-in-set-up"],
+)
+def test_stopped_run_cleans_up_and_writes_its_evidence(signum, transfer, tmp_path):
+    """A run stopped mid-way ends its chats, logs out, writes summary, JUnit and report, with
+    the unfinished tests broken, and exits 3."""
+    profile = canary_profile(tmp_path)
+    output = tmp_path / "reports"
+    reached = threading.Event()
+    with (
+        EmbeddedReference(seed_path=profile) as reference,
+        hostile.HostileTarget(reference.url, hostile.signal_on_transfer(reached, transfer)) as proxy,
+    ):
+        command = [sys.executable, "-m", "transfer_conformance.cli", "run", "--target", str(profile)]
+        command += ["--target-url", proxy.url, "--output", str(output)]
+        process = subprocess.Popen(
+            command, cwd=CHECKOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert reached.wait(60), "the run never reached a transfer"
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=120)
+        state = requests.get(f"{reference.url}/_reference/state", timeout=5).json()
+    assert process.returncode == 3, stdout[-2000:] + stderr[-2000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert state["open_chats"] == 0 and state["sessions"] == 0, state
+    summary = RunSummary.load(output / "last-run.json")
+    assert summary is not None
+    broken = [r for r in summary.results if r.outcome == "broken"]
+    assert broken and all("interrupted" in r.message for r in broken if r.message.startswith("not run"))
+    assert (output / "junit.xml").is_file()
+    assert (output / "html" / "index.html").is_file(), stdout[-2000:]

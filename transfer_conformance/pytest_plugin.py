@@ -67,6 +67,9 @@ def _start_harness(config: pytest.Config) -> Harness:
     )
     client.run_deadline = state.deadline
     harness = Harness(ChatApi(profile, client), profile.ids())
+    # Known to the run before anyone logs in: a set-up that fails or is interrupted half-way
+    # still logs out whoever it logged in.
+    state.harness = harness
     harness.bring_agents_online()
     return harness
 
@@ -82,7 +85,7 @@ def target(request: pytest.FixtureRequest) -> Harness:
         assert profile is not None
         where = f"target {profile.name} at {profile.base_url or '(embedded)'}"
         try:
-            state.harness = _start_harness(request.config)
+            _start_harness(request.config)
         except TargetUnreachable as error:
             state.setup_error = f"{where} is unreachable: {error}"
         except (SetupError, RuntimeError) as error:

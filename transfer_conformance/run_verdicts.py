@@ -84,9 +84,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[RUN]
     profile = state.profile
     if state.harness is not None:
-        with contextlib.suppress(Exception):
-            state.harness.clean_up()
-            state.harness.log_out()
+        # Each on its own: a clean-up that fails must not keep the agents logged in.
+        for step in (state.harness.clean_up, state.harness.log_out):
+            with contextlib.suppress(Exception):
+                step()
     judged = {result.nodeid for result in state.results}
     why = state.stopped_because or (
         "not run: the run was interrupted (SIGINT or SIGTERM)"
