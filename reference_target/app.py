@@ -25,6 +25,7 @@ from reference_target.handlers import (
     login,
     logout,
     reference_state,
+    refresh,
     request_chat,
     root,
     start_session,
@@ -64,6 +65,7 @@ def create_app(world: World, part: str = "all") -> Starlette:
     agent_side = [
         Route(account + "/login", bind(login), methods=["POST"]),
         Route(account + "/logout", bind(logout), methods=["POST"]),
+        Route(account + "/refresh", bind(refresh), methods=["POST"]),
         Route(account + "/agentSession", bind(start_session), methods=["POST"]),
         Route(session + "/availability", bind(availability), methods=["GET", "PUT", "POST", "DELETE"]),
         Route(session + "/availableAgents", bind(available_agents), methods=["GET"]),

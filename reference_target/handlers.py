@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -60,20 +62,66 @@ async def login(request: Request, world: World) -> Response:
         raise ApiError(415, "login takes a JSON body", 54)
     assert body is not None
     token, agent = world.login(body["username"], body["password"])
-    return JSONResponse(
+    cookie, csrf = world.session_cookie_of(token)
+    # Clients read their domains from here: each service's host on this server.
+    hosts = {"agentVep": request.url.netloc, "conversationVep": request.url.netloc, **world.service_hosts}
+    answer = JSONResponse(
         {
-            "csrf": token[:16],
-            "config": {"userId": agent.id, "loginName": agent.username},
+            "csrf": csrf,
+            "wsuk": secrets.token_hex(8),
+            "config": {
+                "loginName": agent.username,
+                "userId": agent.id,
+                "userPrivileges": [1, 2, 3],
+                "serverCurrentTime": int(time.time() * 1000),
+                "timeDiff": 0,
+                "serverTimeZoneName": "UTC",
+                "serverTimeGMTDiff": 0,
+                "isLPA": False,
+                "isAdmin": False,
+                "accountTimeZoneId": "UTC",
+            },
+            "csdsCollectionResponse": {
+                "baseURIs": [
+                    {"account": world.account_id, "baseURI": host, "service": service}
+                    for service, host in hosts.items()
+                ]
+            },
+            "accountData": {
+                "agentGroupsData": {
+                    "items": [{"id": -1, "deleted": False, "name": "Main Group"}],
+                    "revision": 1,
+                }
+            },
             "sessionTTl": "28800000",
             "bearer": token,
         }
     )
+    answer.set_cookie("Session_id", cookie, path="/", httponly=True)
+    return answer
+
+
+async def _login_of(request: Request, world: World, operation_id: str) -> str:
+    """The login a refresh or logout is for: by the documented Session_id cookie and csrf
+    body, else by the bearer (decision-logout-by-bearer)."""
+    check_account(request, world)
+    cookie = request.cookies.get("Session_id")
+    if cookie is None:
+        token = bearer_of(request) or ""
+        world.agent_for_bearer(token)
+        await read_body(request, world)
+        return token
+    body, _ = await parse_body(request, world, operation_id, required=False)
+    return world.login_of_cookie(cookie, str((body or {}).get("csrf") or ""))
 
 
 async def logout(request: Request, world: World) -> Response:
-    check_account(request, world)
-    world.agent_for_bearer(bearer_of(request))
-    world.logout(bearer_of(request) or "")
+    world.logout(await _login_of(request, world, "agentLogout"))
+    return Response(status_code=200)
+
+
+async def refresh(request: Request, world: World) -> Response:
+    world.agent_for_bearer(await _login_of(request, world, "agentRefresh"))
     return Response(status_code=200)
 
 
@@ -141,13 +189,20 @@ async def available_agents(request: Request, world: World) -> Response:
             "@voiceState": STATE_CODES["Offline"],
             "userName": agent.username,
             "nickname": agent.nickname,
+            "email": f"{agent.username}@agents.invalid",
+            "privilegeGroup": "Agent",
         }
         if agent.skills:
             entry["skills"] = {"skill": world.dialect.collapse(list(agent.skills))}
         entry["chats"] = str(len(agent.chats))
         entries.append(entry)
     agents = {"agent": world.dialect.collapse(entries)} if entries else {}
-    return render(request, 200, {"availableAgents": {"agents": agents}})
+    # The documented list carries a next link; every agent fits in one page here.
+    session, _ = _session(request, world, "getAvailableAgents")
+    more = link(
+        f"{session_url(request, world, session.id)}/availableAgents?v=1&NC=true&offset={len(entries)}", "next"
+    )
+    return render(request, 200, {"availableAgents": {"link": more, "agents": agents}})
 
 
 async def incoming_requests(request: Request, world: World) -> Response:

@@ -40,7 +40,14 @@ def build_world(
     limits = limits or Limits(
         **{
             key: float(reference[key])
-            for key in ("session_idle_s", "bearer_idle_s", "chat_idle_s", "ended_chat_retention_s")
+            for key in (
+                "session_idle_s",
+                "bearer_idle_s",
+                "chat_idle_s",
+                "ended_chat_retention_s",
+                "accept_timeout_s",
+            )
+            if key in reference
         },
         max_body_bytes=int(reference["max_body_bytes"]),
     )

@@ -60,6 +60,10 @@ def serve(
         _server(create_app(world)).run(sockets=[sock])
         return
     visitor_sock, visitor_url = _listen(host, visitor_port)
+    world.service_hosts = {
+        "agentVep": url.split("://", 1)[1],
+        "conversationVep": visitor_url.split("://", 1)[1],
+    }
     print(f"{READY_PREFIX}{url}{VISITOR_MARK}{visitor_url}", flush=True)
     apps = ((create_app(world, "agent"), sock), (create_app(world, "visitor"), visitor_sock))
 

@@ -81,6 +81,7 @@ class Chat:
     ended_at: float | None = None
     events: list[Event] = field(default_factory=list)
     ring_order: int = 0
+    ring_started: float = 0.0
 
     def add(self, type_: str, agents_only: bool = False, **fields: Any) -> Event:
         event = Event(len(self.events), type_, now_iso(), fields, agents_only)
@@ -96,6 +97,8 @@ class Limits:
     bearer_idle_s: float = 3600.0
     chat_idle_s: float = 900.0
     ended_chat_retention_s: float = 60.0
+    # Accept Chat, note 2: a chat assigned to an agent and not accepted in time sets the agent Away.
+    accept_timeout_s: float = 20.0
     sweep_every_s: float = 1.0
 
 
@@ -122,6 +125,10 @@ class World:
         self.faults = faults
         self.dialect = dialect or Dialect()
         self.bearers: dict[str, tuple[str, float]] = {}
+        # Session_id cookie -> (bearer, csrf) of the login that set it
+        self.cookies: dict[str, tuple[str, str]] = {}
+        # host[:port] of each service, for the login's csdsCollectionResponse (set by serve)
+        self.service_hosts: dict[str, str] = {}
         self.sessions: dict[str, Session] = {}
         self.chats: dict[str, Chat] = {}
         self._ring_counter = itertools.count()
@@ -137,9 +144,13 @@ class World:
         if now - self._last_sweep < self.limits.sweep_every_s:
             return
         self._last_sweep = now
+        self._time_out_unaccepted(now)
         for token, (_, used) in list(self.bearers.items()):
             if now - used > self.limits.bearer_idle_s:
                 del self.bearers[token]
+        for cookie, (token, _) in list(self.cookies.items()):
+            if token not in self.bearers:
+                del self.cookies[cookie]
         for session_id, session in list(self.sessions.items()):
             if now - session.last_used > self.limits.session_idle_s:
                 del self.sessions[session_id]
@@ -151,6 +162,19 @@ class World:
             if expired:
                 self._drop_chat(chat)
                 del self.chats[chat_id]
+
+    def _time_out_unaccepted(self, now: float) -> None:
+        """Every agent a chat has rung for past accept_timeout_s is set Away (the documented
+        idle rule); the chat keeps ringing for whoever else can take it."""
+        for chat in self.chats.values():
+            if chat.ringing is None or chat.state == "ended" or chat.holder is not None:
+                continue
+            if now - chat.ring_started < self.limits.accept_timeout_s:
+                continue
+            for agent in self.agents.values():
+                if self._can_ring(chat, agent):
+                    agent.availability = "Away"
+            chat.ring_started = now
 
     def _drop_chat(self, chat: Chat) -> None:
         if chat.holder is not None:
@@ -177,10 +201,29 @@ class World:
             raise ApiError(401, "invalid username or password", 10)
         token = secrets.token_urlsafe(24)
         self.bearers[token] = (agent.id, time.monotonic())
+        # The documented login also sets a Session_id cookie and gives a csrf token, which
+        # refresh and logout take (Login Service API, Refresh and Logout pages).
+        cookie, csrf = secrets.token_hex(16), secrets.token_hex(12)
+        self.cookies[cookie] = (token, csrf)
         return token, agent
+
+    def login_of_cookie(self, cookie: str | None, csrf: str | None) -> str:
+        """The bearer of a login by its Session_id cookie, checking its csrf token."""
+        entry = self.cookies.get(cookie or "")
+        if entry is None or entry[0] not in self.bearers:
+            raise ApiError(401, "unknown or expired Session_id", 20)
+        if not csrf or not secrets.compare_digest(entry[1].encode(), csrf.encode("utf-8", "surrogatepass")):
+            raise ApiError(401, "CSRF token invalid!", 10)
+        return entry[0]
+
+    def session_cookie_of(self, token: str) -> tuple[str, str]:
+        return next((cookie, csrf) for cookie, (owner, csrf) in self.cookies.items() if owner == token)
 
     def logout(self, token: str) -> None:
         agent_id, _ = self.bearers.pop(token)
+        for cookie, (owner, _) in list(self.cookies.items()):
+            if owner == token:
+                del self.cookies[cookie]
         if not any(owner == agent_id for owner, _ in self.bearers.values()):
             for session_id, session in list(self.sessions.items()):
                 if session.agent_id == agent_id:
@@ -194,7 +237,9 @@ class World:
         return self.agents[entry[0]]
 
     def start_session(self, agent: Agent) -> Session:
-        session = Session(secrets.token_hex(8), agent.id, time.monotonic())
+        # Numeric, as the pages' examples (.../agentSession/1027882276) and the clients' [0-9]*$.
+        session_id = str(10**9 + secrets.randbelow(9 * 10**9))
+        session = Session(session_id, agent.id, time.monotonic())
         self.sessions[session.id] = session
         return session
 
@@ -266,10 +311,12 @@ class World:
         skill_id = self.skill_by_name.get(skill_name)
         if skill_id is None:
             raise ApiError(400, f"unknown skill {skill_name!r}", 40)
-        chat_id = "H" + secrets.token_hex(8) + "K" + secrets.token_hex(4)
+        # Shaped as LivePerson's chat ids: H<digits>-<hex>K<digits>.
+        chat_id = f"H{secrets.randbelow(10**19)}-{secrets.token_hex(16)}K{secrets.randbelow(10**7)}"
         chat = Chat(chat_id, skill_id, now_iso(), time.monotonic())
         chat.ringing = ("skill", skill_id)
         chat.ring_order = next(self._ring_counter)
+        chat.ring_started = time.monotonic()
         chat.add("state", state="waiting")
         chat.add(
             "line",
@@ -435,6 +482,7 @@ class World:
         chat.ringing = ringing
         chat.excluded = excluded
         chat.ring_order = next(self._ring_counter)
+        chat.ring_started = time.monotonic()
         chat.add(
             "line",
             text=announce,

@@ -34,6 +34,9 @@ class AgentContext:
     login: AgentLogin
     bearer: str
     session_url: str
+    # The login's Session_id cookie and csrf token, for the documented logout (empty if none).
+    session_cookie: str = ""
+    csrf: str = ""
 
     @property
     def session_id(self) -> str:
@@ -52,6 +55,8 @@ class ChatApi:
     def __init__(self, profile: TargetProfile, client: RecordingClient) -> None:
         self.profile = profile
         self.client = client
+        # bearer -> (Session_id cookie, csrf) of the login that issued it
+        self.login_cookies: dict[str, tuple[str, str]] = {}
 
     # ------------------------------------------------------------------ urls
     def account_url(self, base: str) -> str:
@@ -110,6 +115,15 @@ class ChatApi:
         except (ValueError, KeyError, TypeError):
             raise SetupError(f"login of the {login.role} agent returned no bearer") from None
         REGISTRY.register(bearer, BEARER_PLACEHOLDER[login.role])
+        cookie = exchange.cookies.get("Session_id", "")
+        try:
+            csrf = str(exchange.json().get("csrf") or "")
+        except (ValueError, AttributeError):
+            csrf = ""
+        role = login.role.upper()
+        REGISTRY.register(cookie, f"$LP_SESSION_ID_{role}")
+        REGISTRY.register(csrf, f"$LP_CSRF_{role}")
+        self.login_cookies[bearer] = (cookie, csrf)
         return bearer
 
     def start_session(self, login: AgentLogin, bearer: str) -> AgentContext:
@@ -128,7 +142,8 @@ class ChatApi:
         except (ValueError, KeyError, TypeError):
             raise SetupError("start agent session returned no agentSessionLocation link") from None
         self.check_origin(href, "the agentSessionLocation link")
-        return AgentContext(login.role, login, bearer, href.split("?")[0])
+        cookie, csrf = self.login_cookies.get(bearer, ("", ""))
+        return AgentContext(login.role, login, bearer, href.split("?")[0], cookie, csrf)
 
     def check_origin(self, url: str, what: str) -> None:
         """Stop before following a link the target gave outside the profile's origins (scheme,
@@ -162,13 +177,16 @@ class ChatApi:
         )
 
     def logout(self, agent: AgentContext) -> Exchange:
-        return self.client.send(
-            "POST",
-            f"{self.account_url(self.profile.login_url)}/logout",
-            title=f"log the {agent.role} agent out",
-            headers=self.headers(agent),
-            setup=True,
-        )
+        """Log out as the Logout page documents (the Session_id cookie and a csrf body), or by
+        the bearer where the profile says so or the login set no cookie."""
+        url = f"{self.account_url(self.profile.login_url)}/logout"
+        title = f"log the {agent.role} agent out"
+        if self.profile.logout == "cookie" and agent.session_cookie:
+            headers = self.headers(content_type="json")
+            headers["Cookie"] = f"Session_id={agent.session_cookie}"
+            body = json_body({"csrf": agent.csrf})
+            return self.client.send("POST", url, title=title, headers=headers, body=body, setup=True)
+        return self.client.send("POST", url, title=title, headers=self.headers(agent), setup=True)
 
     # ------------------------------------------------------------------ chats
     def request_chat(self, title: str = "the visitor requests a chat") -> str:

@@ -152,6 +152,8 @@ class Exchange:
     elapsed_ms: float = 0.0
     error: str = ""
     content: bytes = field(default=b"", repr=False)
+    # Cookies the answer set, unmasked for the harness's own use (never recorded or shown).
+    cookies: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def curl(self) -> str:
@@ -286,6 +288,7 @@ class RecordingClient:
         exchange.status = response.status_code
         exchange.response_headers = self._masked_answer_headers(response.headers)
         exchange.content = content
+        exchange.cookies = dict(response.cookies.items())
         exchange.response_body = masked_body(content, self.secrets)
         self._record(exchange)
         return exchange

@@ -178,6 +178,23 @@ class Harness:
         finally:
             self.clean_up()
 
+    def restore_availability(self) -> list[str]:
+        """Make sure the transferring and receiving agents are Online before a test that needs
+        them, setting them back where the target changed them (a real one sets an agent Away
+        whose chat rang unanswered); the roles restored."""
+        restored = []
+        for role in ("transferring", "receiving"):
+            agent = self.agents[role]
+            answer = self.api.get_availability(agent)
+            try:
+                state = answer.json()["availability"]["chat"]
+            except (ValueError, KeyError, TypeError):
+                state = None
+            if state != "Online":
+                self.api.expect_status(self.api.set_availability(agent, "Online"), 200)
+                restored.append(role)
+        return restored
+
     @property
     def transferring(self) -> AgentContext:
         return self.agents["transferring"]

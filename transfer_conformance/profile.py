@@ -53,6 +53,8 @@ class TargetProfile:
     retry_budget_s: float = 120.0
     test_timeout_s: float = 120.0
     max_time_s: float = 1800.0
+    # How the suite logs out: "cookie" (the documented Session_id and csrf) or "bearer".
+    logout: str = "cookie"
     # Origins (scheme://host:port) beyond the profile's own URLs that links may point to.
     extra_origins: tuple[str, ...] = ()
 
@@ -205,6 +207,9 @@ def load_profile(target: str) -> TargetProfile:
         if not isinstance(extra, list) or not all(isinstance(url, str) for url in extra):
             raise ConfigError(f"{where}: origins must be a list of URLs")
         limits = {key: limit(data, key, where) for key in LIMITS}
+        logout = data.get("logout", "cookie")
+        if logout not in ("cookie", "bearer"):
+            raise ConfigError(f'{where}: logout must be "cookie" or "bearer", not {logout!r}')
         profile = TargetProfile(
             name=str(data.get("name", path.stem)),
             source=str(path),
@@ -230,6 +235,7 @@ def load_profile(target: str) -> TargetProfile:
             test_timeout_s=limits["test_timeout_s"],
             max_time_s=limits["max_time_s"],
             extra_origins=tuple(check_url(url, f"{where} origins") for url in extra),
+            logout=logout,
         )
     except KeyError as exc:
         raise ConfigError(f"{where}: required key {exc.args[0]!r} is missing") from None

@@ -117,8 +117,9 @@ def one_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
     if state.deadline is not None and time.monotonic() >= state.deadline:
         state.stopped_because = "not run: the run's deadline (--max-time or max_time_s) was reached"
         pytest.exit(state.stopped_because, returncode=ExitCode.BROKEN)
-    client.forget_history()
     client.test_deadline = time.monotonic() + harness.profile.test_timeout_s
+    harness.restore_availability()
+    client.forget_history()
     try:
         yield
     finally:
