@@ -159,21 +159,27 @@ def is_transfer(exchange: Exchange) -> bool:
     return exchange.method == "POST" and urlparse(exchange.path).path.endswith("/transfer")
 
 
+def _stream(handler: Handler, headers: dict[str, str], piece: bytes, pause_s: float = 0.0) -> None:
+    """Answer 200 with ``headers``, then write ``piece`` again and again until HOLD_S has
+    passed or the suite hangs up."""
+    handler.send_response(200)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    deadline = time.monotonic() + HOLD_S
+    with contextlib.suppress(OSError):
+        while time.monotonic() < deadline:
+            handler.wfile.write(piece)
+            handler.wfile.flush()
+            if pause_s:
+                time.sleep(pause_s)  # the behaviour under test is a slow target, not a wait
+
+
 def trickle(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
     """Transfers answer one byte every half second."""
     if not is_transfer(exchange):
         return False
-    handler.send_response(200)
-    handler.send_header("Content-Length", "200")
-    handler.end_headers()
-    deadline = time.monotonic() + HOLD_S
-    try:
-        while time.monotonic() < deadline:
-            handler.wfile.write(b" ")
-            handler.wfile.flush()
-            time.sleep(0.5)  # the behaviour under test is a slow target, not a wait
-    except OSError:
-        pass
+    _stream(handler, {"Content-Length": "200"}, b" ", pause_s=0.5)
     return True
 
 
@@ -207,15 +213,7 @@ def endless_chunks(handler: Handler, exchange: Exchange, target: HostileTarget) 
     """Login answers a chunked body that never ends."""
     if not is_login(exchange):
         return False
-    handler.send_response(200)
-    handler.send_header("Transfer-Encoding", "chunked")
-    handler.end_headers()
-    deadline = time.monotonic() + HOLD_S
-    try:
-        while time.monotonic() < deadline:
-            handler.wfile.write(b"10000\r\n" + b"{" * 0x10000 + b"\r\n")
-    except OSError:
-        pass
+    _stream(handler, {"Transfer-Encoding": "chunked"}, b"10000\r\n" + b"{" * 0x10000 + b"\r\n")
     return True
 
 
