@@ -97,3 +97,11 @@ def test_secrets_were_there_to_mask(canary_run):
     output, _ = canary_run
     results = "".join(text for _, text in texts_below(output / "allure-results"))
     assert "$LP_APP_KEY" in results and "$LP_BEARER" in results
+
+
+def test_traffic_har_holds_placeholders_not_secrets(canary_run):
+    """traffic.har (scanned with every other output above) shows where the secrets went."""
+    output, _ = canary_run
+    har = (output / "traffic.har").read_text(encoding="utf-8")
+    # Password and csrf fields are masked wholesale (***), bearers and the app key by name.
+    assert "$LP_BEARER" in har and "$LP_APP_KEY" in har and "$LP_SESSION_ID_TRANSFERRING" in har

@@ -151,6 +151,7 @@ class Exchange:
     response_body: str = ""
     elapsed_ms: float = 0.0
     error: str = ""
+    started: float = field(default_factory=time.time)
     content: bytes = field(default=b"", repr=False)
     # Cookies the answer set, unmasked for the harness's own use (never recorded or shown).
     cookies: dict[str, str] = field(default_factory=dict, repr=False)

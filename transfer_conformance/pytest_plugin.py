@@ -22,6 +22,7 @@ from transfer_conformance.allure_steps import (
 from transfer_conformance.api import ChatApi, SetupError
 from transfer_conformance.client import RecordingClient, RetryBudget, TargetUnreachable
 from transfer_conformance.flow import Harness
+from transfer_conformance.har import TrafficRecorder
 from transfer_conformance.run_settings import (
     RUN,
     pytest_addoption,
@@ -66,6 +67,10 @@ def _start_harness(config: pytest.Config) -> Harness:
         retry_budget=RetryBudget(profile.retry_after_cap_s, profile.retry_budget_s),
     )
     client.run_deadline = state.deadline
+    summary_path = config.getoption("--run-summary")
+    if summary_path:
+        state.traffic = TrafficRecorder(Path(summary_path).parent / "traffic.har")
+        client.listeners.append(state.traffic.listen)
     harness = Harness(ChatApi(profile, client), profile.ids())
     # Known to the run before anyone logs in: a set-up that fails or is interrupted half-way
     # still logs out whoever it logged in.
@@ -118,6 +123,9 @@ def one_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
         state.stopped_because = "not run: the run's deadline (--max-time or max_time_s) was reached"
         pytest.exit(state.stopped_because, returncode=ExitCode.BROKEN)
     client.test_deadline = time.monotonic() + harness.profile.test_timeout_s
+    if state.traffic is not None:
+        marker = request.node.get_closest_marker("rule")
+        state.traffic.testing(request.node.nodeid, marker.args[0] if marker else None)
     harness.restore_availability()
     client.forget_history()
     try:

@@ -14,6 +14,7 @@ from reference_target.embedded import EmbeddedReference
 from strategies import TextDomain, use_domain
 from transfer_conformance.client import Exchange
 from transfer_conformance.flow import Harness
+from transfer_conformance.har import TrafficRecorder
 from transfer_conformance.profile import ConfigError, TargetProfile, load_profile
 from transfer_conformance.summary import RUN_PROFILES, Result
 from transfer_contract.catalogue import Rule
@@ -79,6 +80,7 @@ class RunState:
     deadline: float | None = None
     collected: dict[str, Rule | None] = field(default_factory=dict)
     stopped_because: str = ""
+    traffic: TrafficRecorder | None = None
 
 
 RUN = pytest.StashKey[RunState]()

@@ -18,6 +18,7 @@ from transfer_conformance.allure_steps import (
     rule_of,
 )
 from transfer_conformance.client import UndecodableResponse
+from transfer_conformance.har import CLEAN_UP
 from transfer_conformance.run_settings import (
     FAILING,
     RUN,
@@ -84,10 +85,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[RUN]
     profile = state.profile
     if state.harness is not None:
+        if state.traffic is not None:
+            state.traffic.testing(CLEAN_UP, None)
         # Each on its own: a clean-up that fails must not keep the agents logged in.
         for step in (state.harness.clean_up, state.harness.log_out):
             with contextlib.suppress(Exception):
                 step()
+    if state.traffic is not None:
+        state.traffic.finish()
     judged = {result.nodeid for result in state.results}
     why = state.stopped_because or (
         "not run: the run was interrupted (SIGINT or SIGTERM)"

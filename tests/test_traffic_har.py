@@ -1,0 +1,99 @@
+"""Every run writes reports/traffic.har: valid HAR 1.2, one entry per exchange, each tagged
+with its test and rule (or the run's own set-up and clean-up). Secrets: tests/test_secrets.py
+scans every file of a run's output, this one included."""
+
+import json
+
+import jsonschema
+
+from tests.conftest import run_cli, summary_of
+
+NAME_VALUES = {
+    "type": "array",
+    "items": {"type": "object", "required": ["name", "value"], "properties": {"name": {"type": "string"}}},
+}
+# The fields HAR 1.2 requires (http://www.softwareishard.com/blog/har-12-spec/), and their types.
+HAR = {
+    "type": "object",
+    "required": ["log"],
+    "properties": {
+        "log": {
+            "type": "object",
+            "required": ["version", "creator", "entries"],
+            "properties": {
+                "version": {"const": "1.2"},
+                "creator": {"type": "object", "required": ["name", "version"]},
+                "entries": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["startedDateTime", "time", "request", "response", "cache", "timings"],
+                        "properties": {
+                            "startedDateTime": {"type": "string", "format": "date-time"},
+                            "time": {"type": "number", "minimum": 0},
+                            "request": {
+                                "type": "object",
+                                "required": [
+                                    "method",
+                                    "url",
+                                    "httpVersion",
+                                    "cookies",
+                                    "headers",
+                                    "queryString",
+                                    "headersSize",
+                                    "bodySize",
+                                ],
+                                "properties": {"headers": NAME_VALUES, "queryString": NAME_VALUES},
+                            },
+                            "response": {
+                                "type": "object",
+                                "required": [
+                                    "status",
+                                    "statusText",
+                                    "httpVersion",
+                                    "cookies",
+                                    "headers",
+                                    "content",
+                                    "redirectURL",
+                                    "headersSize",
+                                    "bodySize",
+                                ],
+                                "properties": {
+                                    "status": {"type": "integer"},
+                                    "headers": NAME_VALUES,
+                                    "content": {"type": "object", "required": ["size", "mimeType"]},
+                                },
+                            },
+                            "timings": {"type": "object", "required": ["send", "wait", "receive"]},
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+def test_run_writes_valid_har_tagged_with_tests_and_rules(tmp_path):
+    done = run_cli(
+        "run",
+        "--rule",
+        "transfer-success-status",
+        "--rule",
+        "bearer-required",
+        "--examples",
+        "2",
+        "--no-report",
+        "--output",
+        str(tmp_path),
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    har = json.loads((tmp_path / "traffic.har").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(HAR, format_checker=jsonschema.FormatChecker()).validate(har)
+    entries = har["log"]["entries"]
+    tests = {result["nodeid"]: result["rule"] for result in summary_of(tmp_path)["results"]}
+    assert {entry["_test"] for entry in entries} == {*tests, "set-up", "clean-up"}
+    assert all(entry["_rule"] == tests[entry["_test"]] for entry in entries if entry["_test"] in tests)
+    assert summary_of(tmp_path)["requests_sent"] == len(entries)
+    assert not (tmp_path / "traffic.har.partial").exists()

@@ -1,0 +1,103 @@
+"""Traffic as data: every exchange of a run as HAR 1.2 (reports/traffic.har), tagged with the
+test and rule it belongs to, masked like every other output.
+
+Entries stream to a side file as they happen (a long nightly run keeps flat memory) and are
+assembled into the HAR document when the run ends.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import parse_qsl, urlparse
+
+from transfer_conformance import __version__
+from transfer_conformance.client import Exchange
+from transfer_conformance.secrets import REGISTRY
+
+# Tags of the run's own requests, outside any test.
+SET_UP = "set-up"
+CLEAN_UP = "clean-up"
+
+
+def _pairs(mapping: dict[str, str]) -> list[dict[str, str]]:
+    return [{"name": name, "value": value} for name, value in mapping.items()]
+
+
+def har_entry(exchange: Exchange, test: str, rule: str | None) -> dict[str, Any]:
+    """One exchange as a HAR 1.2 entry; `_test` and `_rule` are custom fields (HAR allows `_`)."""
+    request_type = next((v for k, v in exchange.request_headers.items() if k.lower() == "content-type"), "")
+    response_body = exchange.response_body
+    return {
+        "startedDateTime": datetime.fromtimestamp(exchange.started, UTC).isoformat(timespec="milliseconds"),
+        "time": round(exchange.elapsed_ms, 1),
+        "request": {
+            "method": exchange.method,
+            "url": exchange.url,
+            "httpVersion": "HTTP/1.1",
+            "cookies": [],
+            "headers": _pairs(exchange.request_headers),
+            "queryString": [
+                {"name": name, "value": value}
+                for name, value in parse_qsl(urlparse(exchange.url).query, keep_blank_values=True)
+            ],
+            **(
+                {"postData": {"mimeType": request_type, "text": exchange.request_body}}
+                if exchange.request_body
+                else {}
+            ),
+            "headersSize": -1,
+            "bodySize": len(exchange.request_body.encode()),
+        },
+        "response": {
+            "status": exchange.status if exchange.status is not None else 0,
+            "statusText": exchange.error,
+            "httpVersion": "HTTP/1.1",
+            "cookies": [],
+            "headers": _pairs(exchange.response_headers),
+            "content": {
+                "size": len(exchange.content),
+                "mimeType": exchange.response_headers.get("content-type", ""),
+                "text": response_body,
+            },
+            "redirectURL": exchange.response_headers.get("location", ""),
+            "headersSize": -1,
+            "bodySize": len(exchange.content),
+        },
+        "cache": {},
+        "timings": {"send": 0, "wait": round(exchange.elapsed_ms, 1), "receive": 0},
+        "comment": exchange.title,
+        "_test": test,
+        "_rule": rule,
+    }
+
+
+class TrafficRecorder:
+    """Listens to the recording client; knows which test is running."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.partial = path.with_suffix(".har.partial")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.stream: TextIO = self.partial.open("w", encoding="utf-8")
+        self.test, self.rule = SET_UP, None
+
+    def listen(self, exchange: Exchange) -> None:
+        self.stream.write(json.dumps(har_entry(exchange, self.test, self.rule), ensure_ascii=False) + "\n")
+
+    def testing(self, test: str, rule: str | None) -> None:
+        self.test, self.rule = test, rule
+
+    def finish(self) -> Path:
+        """Write the HAR document (every known secret masked once more) and drop the side file."""
+        self.stream.close()
+        with self.path.open("w", encoding="utf-8") as out, self.partial.open(encoding="utf-8") as entries:
+            creator = {"name": "transfer-conformance", "version": __version__}
+            out.write('{"log": {"version": "1.2", "creator": ' + json.dumps(creator) + ', "entries": [')
+            for number, line in enumerate(entries):
+                out.write(("," if number else "") + "\n" + REGISTRY.mask(line.rstrip("\n")))
+            out.write("\n]}}\n")
+        self.partial.unlink()
+        return self.path
