@@ -24,6 +24,7 @@ from reference_target.faults import FAULTS, UnknownFaultError, parse_faults
 from reference_target.server import serve
 from transfer_conformance.bench import run_bench
 from transfer_conformance.conformance_list import LIST, conformance_list
+from transfer_conformance.diff import DiffError, run_diff
 from transfer_conformance.known_issues import load_known_issues
 from transfer_conformance.paths import REPORTS, SUITES
 from transfer_conformance.profile import ConfigError, load_profile
@@ -322,6 +323,13 @@ def command_list_tests(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def command_diff(args: argparse.Namespace) -> int:
+    try:
+        return run_diff(args.a, args.b, args.timing_ms, args.markdown)
+    except DiffError as error:
+        raise UsageError(str(error)) from None
+
+
 def command_bench(args: argparse.Namespace) -> int:
 
     try:
@@ -428,6 +436,15 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-baseline", action="store_true")
     bench.add_argument("--no-variants", action="store_true", help="skip the false-alarm matrix")
     bench.set_defaults(handler=command_bench)
+
+    diff = commands.add_parser("diff", help="what changed between two runs (run folders), rule by rule")
+    diff.add_argument("a", type=Path, help="the earlier run's folder (run --output)")
+    diff.add_argument("b", type=Path, help="the later run's folder")
+    diff.add_argument(
+        "--timing-ms", type=float, default=200.0, help="report a median time change beyond this"
+    )
+    diff.add_argument("--markdown", type=Path, default=None, help="also write the diff as markdown here")
+    diff.set_defaults(handler=command_diff)
     return main
 
 

@@ -1,0 +1,39 @@
+"""`diff` of two runs: of a reference run against a fault run it names exactly the fault's rule
+and exits 1; of two reference runs it shows no change and exits 0."""
+
+import pytest
+
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.xdist_group("diff-runs")
+RULES = ("--rule", "agent-takes-precedence", "--rule", "transfer-success-status", "--rule", "text-optional")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("diff")
+    for name, extra in (("a", ()), ("b", ()), ("fault", ("--fault", "skill_wins_over_agent"))):
+        run_cli("run", *RULES, *extra, "--no-report", "--output", str(folder / name))
+    return folder
+
+
+def test_two_reference_runs_show_no_change(runs):
+    done = run_cli("diff", str(runs / "a"), str(runs / "b"))
+    assert done.returncode == 0, done.stdout
+    assert "no change" in done.stdout
+
+
+def test_a_fault_run_names_exactly_its_rule_and_exits_1(runs, tmp_path):
+    markdown = tmp_path / "diff.md"
+    done = run_cli("diff", str(runs / "a"), str(runs / "fault"), "--markdown", str(markdown))
+    assert done.returncode == 1, done.stdout
+    changed = [line.split()[0] for line in done.stdout.splitlines()[1:] if line and not line.startswith(" ")]
+    assert changed[: changed.index("markdown:") if "markdown:" in changed else None] == [
+        "agent-takes-precedence"
+    ]
+    assert "| agent-takes-precedence | ok | violated | yes |" in markdown.read_text(encoding="utf-8")
+
+
+def test_a_folder_without_a_run_is_a_usage_error(runs, tmp_path):
+    done = run_cli("diff", str(runs / "a"), str(tmp_path))
+    assert done.returncode == 2 and "no last-run.json" in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,152 @@
+"""`transfer-conformance diff A B`: what changed between two runs, rule by rule.
+
+A and B are run folders (`run --output`): their summaries give each rule's verdict, their
+traffic.har the statuses, body shapes and times the rule's requests met. A rule that got worse
+(ok -> violated or broken, broken -> violated) makes the diff exit 1, so it can gate a release:
+the release may not change what the suite sees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from transfer_conformance.summary import ExitCode, RunSummary
+from transfer_contract.catalogue import rules
+
+RANK = {"ok": 0, "skipped": 0, "broken": 1, "violated": 2}
+# An id in a path (session ids, chat ids, account): any segment holding a digit.
+ID_SEGMENT = re.compile(r"\d")
+
+
+class DiffError(ValueError):
+    """A folder that holds no run."""
+
+
+@dataclass
+class RuleView:
+    verdict: str = "skipped"
+    statuses: set[str] = field(default_factory=set)
+    shapes: set[str] = field(default_factory=set)
+    times_ms: list[float] = field(default_factory=list)
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.times_ms) if self.times_ms else 0.0
+
+
+def verdict_of(outcomes: list[str]) -> str:
+    if "failed" in outcomes:
+        return "violated"
+    if "broken" in outcomes:
+        return "broken"
+    return "ok" if "passed" in outcomes else "skipped"
+
+
+def template(url: str) -> str:
+    path = urlparse(url).path.split("/api/account/", 1)[-1]
+    return "/".join("{id}" if ID_SEGMENT.search(part) else part for part in path.split("/"))
+
+
+def shape(value: Any, depth: int = 2) -> str:
+    """The structure of a JSON body without its values: keys and types, two levels deep."""
+    if isinstance(value, dict):
+        if depth == 0:
+            return "{…}"
+        return "{" + ",".join(f"{k}:{shape(v, depth - 1)}" for k, v in sorted(value.items())) + "}"
+    if isinstance(value, list):
+        return "[" + (shape(value[0], depth) if value else "") + "]"
+    return type(value).__name__
+
+
+def load_run(folder: Path) -> dict[str, RuleView]:
+    summary = RunSummary.load(folder / "last-run.json")
+    if summary is None:
+        raise DiffError(f"{folder}: no last-run.json (give a folder a run wrote with --output)")
+    outcomes: dict[str, list[str]] = defaultdict(list)
+    for result in summary.results:
+        if result.rule:
+            outcomes[result.rule].append(result.outcome)
+    views = {rule: RuleView(verdict_of(found)) for rule, found in outcomes.items()}
+    har = folder / "traffic.har"
+    if har.exists():
+        for entry in json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]:
+            view = views.get(entry.get("_rule") or "")
+            if view is None:
+                continue
+            request, response = entry["request"], entry["response"]
+            view.statuses.add(f"{request['method']} {template(request['url'])} -> {response['status']}")
+            with contextlib.suppress(ValueError):
+                view.shapes.add(
+                    f"{response['status']} {shape(json.loads(response['content'].get('text') or ''))}"
+                )
+            view.times_ms.append(float(entry["time"]))
+    return views
+
+
+@dataclass
+class Change:
+    rule: str
+    before: str
+    after: str
+    notes: list[str]
+
+    @property
+    def worse(self) -> bool:
+        return RANK[self.after] > RANK[self.before]
+
+
+def compare(a: dict[str, RuleView], b: dict[str, RuleView], timing_ms: float) -> list[Change]:
+    changes = []
+    catalogue = list(rules())
+    for rule in sorted(set(a) | set(b), key=lambda r: catalogue.index(r) if r in catalogue else 999):
+        before, after = a.get(rule, RuleView()), b.get(rule, RuleView())
+        notes = [f"status seen only in B: {s}" for s in sorted(after.statuses - before.statuses)]
+        notes += [f"status seen only in A: {s}" for s in sorted(before.statuses - after.statuses)]
+        notes += [f"body shape only in B: {s[:160]}" for s in sorted(after.shapes - before.shapes)]
+        notes += [f"body shape only in A: {s[:160]}" for s in sorted(before.shapes - after.shapes)]
+        slower = after.median_ms - before.median_ms
+        if abs(slower) > timing_ms:
+            notes.append(f"median request time {before.median_ms:.0f} ms -> {after.median_ms:.0f} ms")
+        if before.verdict != after.verdict or notes:
+            changes.append(Change(rule, before.verdict, after.verdict, notes))
+    return changes
+
+
+def table(changes: list[Change]) -> str:
+    if not changes:
+        return "no change: every rule has the same verdict, statuses, body shapes and times"
+    lines = [f"{'rule':44} {'A':9} {'B':9} change"]
+    for change in changes:
+        mark = "WORSE" if change.worse else ("better" if RANK[change.after] < RANK[change.before] else "same")
+        lines.append(f"{change.rule:44} {change.before:9} {change.after:9} {mark}")
+        lines += [f"{'':44} - {note}" for note in change.notes]
+    return "\n".join(lines)
+
+
+def markdown(changes: list[Change], a: Path, b: Path) -> str:
+    lines = [f"# What changed: `{a}` -> `{b}`", ""]
+    if not changes:
+        return "\n".join([*lines, "No change.", ""])
+    lines += ["| rule | A | B | worse | what else changed |", "|---|---|---|---|---|"]
+    for change in changes:
+        notes = "<br>".join(note.replace("|", "\\|") for note in change.notes) or "-"
+        worse = "yes" if change.worse else "no"
+        lines.append(f"| {change.rule} | {change.before} | {change.after} | {worse} | {notes} |")
+    return "\n".join([*lines, ""])
+
+
+def run_diff(a: Path, b: Path, timing_ms: float = 200.0, markdown_path: Path | None = None) -> int:
+    changes = compare(load_run(a), load_run(b), timing_ms)
+    print(table(changes))
+    if markdown_path is not None:
+        markdown_path.write_text(markdown(changes, a, b), encoding="utf-8")
+        print(f"markdown: {markdown_path}")
+    return ExitCode.VIOLATION if any(change.worse for change in changes) else ExitCode.OK
