@@ -22,12 +22,7 @@ def test_body_over_the_limit_answers_the_decided_status(target, rule):
         "application/json",
         f"transfer of {limit + 1} bytes",
     )
-    rule.check(
-        over.status == expected["status"],
-        f"{expected['status']}",
-        f"{over.status}",
-        over,
-    )
+    rule.status(over, expected["status"])
     at_limit = target.transfer_raw(
         chat_id, padded_body(target, limit), "application/json", f"transfer of {limit} bytes"
     )

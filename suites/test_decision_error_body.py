@@ -31,8 +31,10 @@ def test_refusal_carries_the_error_envelope(target, rule, case):
     chat_id = target.open_chat()
     exchange = target.transfer(chat_id, body, bearer=bearer)
     target.precondition(400 <= (exchange.status or 0) < 500, f"expected a refusal, got {exchange.status}")
+    fields = parse_qs(exchange.content.decode("utf-8", "replace"))
+    if exchange.status == 401:
+        rule.observe("unauthorized_body", "form" if "oauth_problem" in fields else "envelope", exchange)
     if exchange.status == 401 and expected.get("unauthorized_body") == "form":
-        fields = parse_qs(exchange.content.decode("utf-8", "replace"))
         rule.check(
             "oauth_problem" in fields,
             "a form-encoded body with oauth_problem",

@@ -19,10 +19,4 @@ def test_first_agent_calls_on_a_transferred_chat_answer_the_decided_status(targe
         api.send_line(first, chat_id, "still here?"),
         target.transfer(chat_id, TransferBody(skill="available")),
     ):
-        rule.check(
-            exchange.status == status,
-            f"{status} for {exchange.title}",
-            f"{exchange.status}",
-            moved,
-            exchange,
-        )
+        rule.status(exchange, status)

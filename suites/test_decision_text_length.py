@@ -20,10 +20,5 @@ def test_longest_text_is_accepted_and_one_more_is_refused(target, rule, encoding
     )
     chat_id = target.open_chat()
     refused = target.transfer(chat_id, TransferBody(agent="receiving", text="x" * (longest + 1)), encoding)
-    rule.check(
-        refused.status == expected["status"],
-        f"{expected['status']} for {longest + 1} characters",
-        f"{refused.status}",
-        refused,
-    )
+    rule.status(refused, expected["status"])
     target.check_unchanged(rule.id, chat_id, refused)

@@ -25,6 +25,7 @@ from reference_target.server import serve
 from transfer_conformance.bench import run_bench
 from transfer_conformance.conformance_list import LIST, conformance_list
 from transfer_conformance.diff import DiffError, run_diff
+from transfer_conformance.discover import DiscoverError, run_discover
 from transfer_conformance.known_issues import load_known_issues
 from transfer_conformance.paths import REPORTS, SUITES
 from transfer_conformance.profile import ConfigError, load_profile
@@ -91,6 +92,8 @@ def pytest_arguments(args: argparse.Namespace, results: Path, summary: Path) -> 
         arguments.append("--ignore-decisions")
     if args.max_time:
         arguments += ["--max-time", str(args.max_time)]
+    if args.discover:
+        arguments += ["--discover", str(args.discover)]
     for rule_id in args.rule:
         arguments += ["--rule", rule_id]
     for fault in args.fault:
@@ -323,6 +326,15 @@ def command_list_tests(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def command_discover(args: argparse.Namespace) -> int:
+    load_profile(args.target)  # a clear error for a profile that cannot work, before the run
+    try:
+        return run_discover(args.target, args.target_url, args.write)
+    except DiscoverError as error:
+        print(f"BROKEN: {error}", file=sys.stderr)
+        return ExitCode.BROKEN
+
+
 def command_diff(args: argparse.Namespace) -> int:
     try:
         return run_diff(args.a, args.b, args.timing_ms, args.markdown)
@@ -385,6 +397,7 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="seconds the run may take; unfinished tests are then broken (default: the profile's max_time_s)",
     )
+    run.add_argument("--discover", type=Path, default=None, help=argparse.SUPPRESS)
     run.add_argument(
         "--ignore-decisions",
         action="store_true",
@@ -436,6 +449,14 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-baseline", action="store_true")
     bench.add_argument("--no-variants", action="store_true", help="skip the false-alarm matrix")
     bench.set_defaults(handler=command_bench)
+
+    discover = commands.add_parser(
+        "discover", help="what the target answers where the docs are silent, as a [decisions] table"
+    )
+    discover.add_argument("--target", default="reference", help="profile name or .toml path")
+    discover.add_argument("--target-url", default=None, help="override every base URL of the profile")
+    discover.add_argument("--write", action="store_true", help="put the table into the profile file")
+    discover.set_defaults(handler=command_discover)
 
     diff = commands.add_parser("diff", help="what changed between two runs (run folders), rule by rule")
     diff.add_argument("a", type=Path, help="the earlier run's folder (run --output)")

@@ -107,7 +107,7 @@ def rule(request: pytest.FixtureRequest) -> RuleCheck:
     marker = request.node.get_closest_marker("rule")
     if marker is None:
         raise pytest.UsageError(f"{request.node.nodeid} has no rule marker")
-    return RuleCheck(marker.args[0])
+    return RuleCheck(marker.args[0], request.config.stash[RUN].observations)
 
 
 @pytest.fixture(autouse=True)

@@ -58,6 +58,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--max-time", type=float, default=None, help="seconds the run may take (default: the profile's)"
     )
+    group.addoption("--discover", default=None, help="record what decision checks see to this JSON file")
     group.addoption(
         "--ignore-decisions",
         action="store_true",
@@ -81,6 +82,8 @@ class RunState:
     collected: dict[str, Rule | None] = field(default_factory=dict)
     stopped_because: str = ""
     traffic: TrafficRecorder | None = None
+    # discover mode: what each decision check saw, instead of judging it
+    observations: list[dict[str, Any]] | None = None
 
 
 RUN = pytest.StashKey[RunState]()
@@ -108,6 +111,8 @@ def pytest_configure(config: pytest.Config) -> None:
             profile.with_url(config.getoption("--target-url"))
     except ConfigError as error:
         raise pytest.UsageError(str(error)) from None
+    if config.getoption("--discover"):
+        state.observations = []
     max_time = config.getoption("--max-time") or profile.max_time_s
     state.deadline = time.monotonic() + max_time
     if config.getoption("--ignore-decisions"):

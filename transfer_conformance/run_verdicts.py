@@ -4,6 +4,7 @@ run summary written at the end, after the harness cleaned up and logged out."""
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from transfer_conformance.allure_steps import (
     rule_of,
 )
 from transfer_conformance.client import UndecodableResponse
+from transfer_conformance.flow import XML_FORM_RULE
 from transfer_conformance.har import CLEAN_UP
 from transfer_conformance.run_settings import (
     FAILING,
@@ -93,6 +95,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 step()
     if state.traffic is not None:
         state.traffic.finish()
+    discovered = session.config.getoption("--discover")
+    if discovered and state.observations is not None:
+        if state.harness is not None and state.harness.xml_form_source == "found at set-up":
+            state.observations.append(
+                {
+                    "rule": XML_FORM_RULE,
+                    "key": "form",
+                    "value": state.harness.xml_form,
+                    "curl": "",
+                    "status": 200,
+                }
+            )
+        Path(discovered).write_text(REGISTRY.mask(json.dumps(state.observations, indent=1)), encoding="utf-8")
     judged = {result.nodeid for result in state.results}
     why = state.stopped_because or (
         "not run: the run was interrupted (SIGINT or SIGTERM)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from transfer_conformance.client import Exchange
 from transfer_contract.catalogue import rules
 
@@ -61,10 +63,12 @@ class RuleCheck:
     ``rule.refused(...)``; ``rule.id`` where a harness method takes the rule.
     """
 
-    def __init__(self, rule_id: str) -> None:
+    def __init__(self, rule_id: str, observations: list[dict[str, Any]] | None = None) -> None:
         if rule_id not in rules():
             raise KeyError(f"no rule {rule_id!r} in specs/rules.yaml")
         self.id = rule_id
+        # Set in discover mode: decisions' checks record what the target did instead of judging.
+        self.observations = observations
 
     def __repr__(self) -> str:
         return f"<rule {self.id}>"
@@ -72,8 +76,26 @@ class RuleCheck:
     def check(self, condition: bool, expected: str, actual: str, *exchanges: Exchange) -> None:
         check(condition, self.id, expected, actual, *exchanges)
 
-    def status(self, exchange: Exchange, expected: int) -> None:
+    def status(self, exchange: Exchange, expected: int, key: str = "status") -> None:
+        """The exchange answered ``expected`` (the decision's ``key``); in discover mode, note
+        what it answered instead."""
+        if self.observations is not None:
+            self.observe(key, exchange.status, exchange)
+            return
         check_status(self.id, exchange, expected)
+
+    def observe(self, key: str, value: Any, exchange: Exchange) -> None:
+        """Record, in discover mode only, that the target's ``key`` of this decision is ``value``."""
+        if self.observations is not None:
+            self.observations.append(
+                {
+                    "rule": self.id,
+                    "key": key,
+                    "value": value,
+                    "curl": exchange.curl,
+                    "status": exchange.status,
+                }
+            )
 
     def refused(self, exchange: Exchange) -> None:
         check_refused(self.id, exchange)

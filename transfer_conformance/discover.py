@@ -1,0 +1,111 @@
+"""`transfer-conformance discover --target NAME`: what this target answers where the docs are
+silent, as the profile's [decisions] table.
+
+It runs the decision rules once (the suites' own flows, decisions ignored, two examples, no
+shrinking), with their checks recording what the target did instead of judging it, and prints
+the entries that differ from rules.yaml's defaults, each with its evidence (the curl). Found
+today: every status a decision names, the XML transfer form, the 401 body's form. `--write`
+puts the table into the profile file, replacing those entries and keeping everything else.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from transfer_conformance.profile import profile_path
+from transfer_conformance.summary import ExitCode
+from transfer_contract.catalogue import rules
+
+EVIDENCE_CHARS = 300
+
+
+class DiscoverError(ValueError):
+    """The discovery run could not judge the target (unreachable, set-up failed)."""
+
+
+def observe(target: str, target_url: str | None = None) -> list[dict[str, Any]]:
+    """Run the decision rules against ``target`` and return what their checks saw."""
+    decisions = [rule.id for rule in rules().values() if rule.kind == "decision" and rule.check == "suite"]
+    with tempfile.TemporaryDirectory() as folder:
+        seen = Path(folder) / "observations.json"
+        command = [sys.executable, "-m", "transfer_conformance.cli", "run", "--target", target]
+        command += ["--ignore-decisions", "--no-report", "--no-shrink", "--examples", "2"]
+        command += ["--output", str(Path(folder) / "run"), "--discover", str(seen)]
+        if target_url:
+            command += ["--target-url", target_url]
+        for rule_id in decisions:
+            command += ["--rule", rule_id]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode in (ExitCode.USAGE, ExitCode.BROKEN) or not seen.exists():
+            raise DiscoverError(f"the discovery run could not judge the target:\n{done.stdout[-2000:]}")
+        return json.loads(seen.read_text(encoding="utf-8"))
+
+
+def table(observations: list[dict[str, Any]]) -> dict[str, dict[str, tuple[Any, str, str]]]:
+    """rule -> key -> (the value seen most, how often of how many, a curl showing it), for the
+    values that differ from rules.yaml's defaults."""
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for observation in observations:
+        grouped[(observation["rule"], observation["key"])].append(observation)
+    found: dict[str, dict[str, tuple[Any, str, str]]] = defaultdict(dict)
+    for (rule_id, key), seen in sorted(grouped.items()):
+        counts = Counter(json.dumps(o["value"]) for o in seen)
+        value = json.loads(counts.most_common(1)[0][0])
+        if rules()[rule_id].expect.get(key) == value:
+            continue
+        evidence = next((o["curl"] for o in seen if json.dumps(o["value"]) == json.dumps(value)), "")
+        # One comment line each: a 64 KiB probe body or a line break would not fit in one.
+        evidence = " ".join(evidence.split())
+        evidence = evidence if len(evidence) <= EVIDENCE_CHARS else evidence[:EVIDENCE_CHARS] + " …"
+        found[rule_id][key] = (value, f"seen {counts[json.dumps(value)]} of {len(seen)} times", evidence)
+    return dict(found)
+
+
+def as_toml(found: dict[str, dict[str, tuple[Any, str, str]]], target: str) -> str:
+    lines = [f"# [decisions] discovered by `transfer-conformance discover --target {target}`"]
+    if not found:
+        lines.append("# (every observed decision matches rules.yaml's defaults: nothing to declare)")
+    for rule_id, entries in found.items():
+        lines.append("")
+        for key, (_, how_often, evidence) in entries.items():
+            lines.append(f"# {key}: {how_often}" + (f"; e.g. {evidence}" if evidence else ""))
+        lines.append(f'[decisions."{rule_id}"]')
+        lines += [f"{key} = {json.dumps(value)}" for key, (value, _, _) in entries.items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_into(path: Path, found: dict[str, dict[str, tuple[Any, str, str]]], text: str) -> None:
+    """Put the discovered tables into the profile: drop the tables of the same decisions (and
+    the comment lines just above them), keep every other line, append the new ones."""
+    headers = {f'[decisions."{rule_id}"]' for rule_id in found}
+    kept: list[str] = []
+    skipping = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            skipping = stripped in headers
+            if skipping:
+                while (
+                    kept and kept[-1].lstrip().startswith("# ") and not kept[-1].startswith("# [decisions]")
+                ):
+                    kept.pop()
+        if not skipping:
+            kept.append(line)
+    path.write_text("\n".join(kept).rstrip("\n") + "\n\n" + text, encoding="utf-8")
+
+
+def run_discover(target: str, target_url: str | None, write: bool) -> int:
+    found = table(observe(target, target_url))
+    text = as_toml(found, target)
+    print(text, end="")
+    if write:
+        path = profile_path(target)
+        write_into(path, found, text)
+        print(f"written into {path}")
+    return ExitCode.OK
