@@ -20,16 +20,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from reference_target.embedded import EmbeddedReference
 from reference_target.faults import FAULTS, UnknownFaultError, parse_faults
 from reference_target.server import serve
+from transfer_conformance.api import ChatApi, SetupError
 from transfer_conformance.bench import run_bench
+from transfer_conformance.client import RecordingClient, TargetUnreachable
 from transfer_conformance.conformance_list import LIST, conformance_list
 from transfer_conformance.diff import DiffError, run_diff
 from transfer_conformance.discover import DiscoverError, run_discover
+from transfer_conformance.flow import Harness
 from transfer_conformance.known_issues import load_known_issues
 from transfer_conformance.paths import REPORTS, SUITES
 from transfer_conformance.profile import ConfigError, load_profile
 from transfer_conformance.regression import regression_bodies
+from transfer_conformance.replay import ReplayError, run_replay
 from transfer_conformance.report import ReportError, generate_report, open_report, redact_file, redact_tree
 from transfer_conformance.secrets import REGISTRY
 from transfer_conformance.summary import RUN_PROFILES, ExitCode, RunSummary
@@ -335,6 +340,31 @@ def command_discover(args: argparse.Namespace) -> int:
         return ExitCode.BROKEN
 
 
+def command_replay(args: argparse.Namespace) -> int:
+    profile = load_profile(args.target)
+    if args.target_url:
+        profile.with_url(args.target_url)
+    faults = parse_faults(args.fault)
+    embedded = None
+    if profile.embedded and not args.target_url:
+        embedded = EmbeddedReference(tuple(faults), Path(profile.source))
+        profile.base_url = profile.login_url = embedded.start()
+        profile.visitor_url = embedded.visitor_url
+    try:
+        harness = Harness(ChatApi(profile, RecordingClient(profile.request_timeout_s)), profile.ids())
+        try:
+            harness.bring_agents_online()
+            return run_replay(harness, args.output, args.test)
+        except (ReplayError, SetupError, TargetUnreachable) as error:
+            print(f"error: {REGISTRY.mask(str(error))}", file=sys.stderr)
+            return ExitCode.BROKEN if not isinstance(error, ReplayError) else ExitCode.USAGE
+        finally:
+            harness.log_out()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
 def command_diff(args: argparse.Namespace) -> int:
     try:
         return run_diff(args.a, args.b, args.timing_ms, args.markdown)
@@ -457,6 +487,14 @@ def parser() -> argparse.ArgumentParser:
     discover.add_argument("--target-url", default=None, help="override every base URL of the profile")
     discover.add_argument("--write", action="store_true", help="put the table into the profile file")
     discover.set_defaults(handler=command_discover)
+
+    replay = commands.add_parser("replay", help="re-send a failing example's requests to a target")
+    replay.add_argument("test", help="the failed test's id (or its end) or rule")
+    replay.add_argument("--output", type=Path, default=REPORTS, help="the run folder (default reports)")
+    replay.add_argument("--target", default="reference", help="profile name or .toml path")
+    replay.add_argument("--target-url", default=None, help="override every base URL of the profile")
+    replay.add_argument("--fault", action="append", default=[], help="embedded reference: with this fault")
+    replay.set_defaults(handler=command_replay)
 
     diff = commands.add_parser("diff", help="what changed between two runs (run folders), rule by rule")
     diff.add_argument("a", type=Path, help="the earlier run's folder (run --output)")

@@ -51,7 +51,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             example = REGISTRY.mask("\n".join(getattr(error, "__notes__", [])))
             if example:
                 allure.attach(example, name="minimal failing example", attachment_type=AttachmentType.TEXT)
-        history = item.stash.get(FAILING, [])[-6:]
+        # The failing example's requests, enough of them to replay it (transfer-conformance replay).
+        history = item.stash.get(FAILING, [])[-REPLAYABLE:]
         state.results.append(
             Result(
                 nodeid=item.nodeid,
@@ -67,6 +68,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 finished=time.time(),
             )
         )
+
+
+REPLAYABLE = 40
 
 
 def _violations(error: BaseException, rule: Rule | None) -> list[BaseException]:

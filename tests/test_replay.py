@@ -1,0 +1,52 @@
+"""`replay` of a failing test against the faulty target reproduces it, against the reference it
+does not; the replayed chats end and the replaying agents log out."""
+
+import pytest
+import requests
+
+from reference_target.embedded import EmbeddedReference
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.xdist_group("replay")
+
+
+@pytest.fixture(scope="module")
+def failing_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("replay")
+    done = run_cli(
+        "run",
+        "--rule",
+        "agent-takes-precedence",
+        "--fault",
+        "skill_wins_over_agent",
+        "--no-report",
+        "--output",
+        str(folder),
+    )
+    assert done.returncode == 1, done.stdout[-2000:]
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("faults", "exit_code", "verdict"),
+    [
+        (("skill_wins_over_agent",), 1, "the failure REPRODUCES"),
+        ((), 0, "the failure does not reproduce"),
+    ],
+    ids=["faulty-target", "reference"],
+)
+def test_replay_says_whether_the_failure_reproduces(failing_run, faults, exit_code, verdict):
+    with EmbeddedReference(faults) as served:
+        done = run_cli(
+            "replay", "agent-takes-precedence", "--output", str(failing_run), "--target-url", served.url
+        )
+        state = requests.get(f"{served.url}/_reference/state", timeout=5).json()
+    assert done.returncode == exit_code, done.stdout[-2000:] + done.stderr[-2000:]
+    assert verdict in done.stdout
+    assert state["open_chats"] == 0 and state["bearers"] == 0, state
+
+
+def test_replay_of_a_test_that_did_not_fail_is_a_clear_error(failing_run):
+    done = run_cli("replay", "text-optional", "--output", str(failing_run))
+    assert done.returncode == 2 and "no failed test or rule 'text-optional'" in done.stderr
+    assert "Traceback" not in done.stderr
