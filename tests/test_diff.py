@@ -37,3 +37,14 @@ def test_a_fault_run_names_exactly_its_rule_and_exits_1(runs, tmp_path):
 def test_a_folder_without_a_run_is_a_usage_error(runs, tmp_path):
     done = run_cli("diff", str(runs / "a"), str(tmp_path))
     assert done.returncode == 2 and "no last-run.json" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_two_targets_run_now_show_their_different_decisions(tmp_path):
+    """Both conformant, each judged by its own profile: no rule got worse (exit 0), and the
+    statuses they chose differently are named."""
+    done = run_cli(
+        "diff", "--target", "reference", "--target", "variants/other-statuses", "--output", str(tmp_path)
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "decision-status-unavailable-skill" in done.stdout
+    assert "status seen only in B: POST {id}/agentSession/{id}/chat/{id}/transfer -> 422" in done.stdout

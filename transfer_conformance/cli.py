@@ -27,7 +27,7 @@ from transfer_conformance.api import ChatApi, SetupError
 from transfer_conformance.bench import run_bench
 from transfer_conformance.client import RecordingClient, TargetUnreachable
 from transfer_conformance.conformance_list import LIST, conformance_list
-from transfer_conformance.diff import DiffError, run_diff
+from transfer_conformance.diff import DiffError, run_diff, run_targets
 from transfer_conformance.discover import DiscoverError, run_discover
 from transfer_conformance.flow import Harness
 from transfer_conformance.known_issues import load_known_issues
@@ -366,8 +366,18 @@ def command_replay(args: argparse.Namespace) -> int:
 
 
 def command_diff(args: argparse.Namespace) -> int:
+    folders = [args.a, args.b]
+    if args.target:
+        if len(args.target) != 2 or args.a or args.b:
+            raise UsageError("diff takes two run folders, or --target twice (two targets run now)")
+        for target in args.target:
+            load_profile(target)  # a clear error before anything runs
+        output = Path(args.output) if args.output else REPORTS / "diff"
+        folders = run_targets(args.target, output)
+    elif not (args.a and args.b):
+        raise UsageError("diff takes two run folders, or --target twice (two targets run now)")
     try:
-        return run_diff(args.a, args.b, args.timing_ms, args.markdown)
+        return run_diff(folders[0], folders[1], args.timing_ms, args.markdown)
     except DiffError as error:
         raise UsageError(str(error)) from None
 
@@ -497,8 +507,15 @@ def parser() -> argparse.ArgumentParser:
     replay.set_defaults(handler=command_replay)
 
     diff = commands.add_parser("diff", help="what changed between two runs (run folders), rule by rule")
-    diff.add_argument("a", type=Path, help="the earlier run's folder (run --output)")
-    diff.add_argument("b", type=Path, help="the later run's folder")
+    diff.add_argument("a", type=Path, nargs="?", help="the earlier run's folder (run --output)")
+    diff.add_argument("b", type=Path, nargs="?", help="the later run's folder")
+    diff.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        help="twice: run these two targets now, at once, and diff them",
+    )
+    diff.add_argument("--output", default=None, help="with --target: where the two runs go (reports/diff)")
     diff.add_argument(
         "--timing-ms", type=float, default=200.0, help="report a median time change beyond this"
     )

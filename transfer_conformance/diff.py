@@ -12,6 +12,8 @@ import contextlib
 import json
 import re
 import statistics
+import subprocess
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +143,33 @@ def markdown(changes: list[Change], a: Path, b: Path) -> str:
         worse = "yes" if change.worse else "no"
         lines.append(f"| {change.rule} | {change.before} | {change.after} | {worse} | {notes} |")
     return "\n".join([*lines, ""])
+
+
+def run_targets(targets: list[str], folder: Path) -> list[Path]:
+    """Run the suite against each target now, at the same time (each its own process), into
+    ``folder``/<n>; the run folders, in the order given."""
+    outputs = [folder / f"{number}-{Path(target).stem}" for number, target in enumerate(targets)]
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "transfer_conformance.cli",
+                "run",
+                "--target",
+                target,
+                "--no-report",
+                "--output",
+                str(output),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for target, output in zip(targets, outputs, strict=True)
+    ]
+    for process in processes:
+        process.wait()
+    return outputs
 
 
 def run_diff(a: Path, b: Path, timing_ms: float = 200.0, markdown_path: Path | None = None) -> int:
