@@ -27,7 +27,7 @@ from transfer_conformance.api import ChatApi
 from transfer_conformance.client import RecordingClient
 from transfer_conformance.paths import REPORTS
 from transfer_conformance.profile import load_profile
-from transfer_conformance.summary import RunSummary
+from transfer_conformance.summary import RunSummary, run_command
 from transfer_contract.catalogue import rules
 from transfer_contract.paths import OPENAPI, TARGETS
 
@@ -94,23 +94,17 @@ def run_suite(
 ) -> SuiteRun:
     """One `run` in its own process; a non-strict run also forgets the profile's decisions,
     as a new user's first run against a target would."""
-    command = [
-        sys.executable,
-        "-m",
-        "transfer_conformance.cli",
-        "run",
-        "--target",
+    command = run_command(
         target,
+        output,
         "--strict" if strict else "--ignore-decisions",
         "--no-report",
         "--profile",
         "ci",
         "--examples",
         str(examples),
-        "--output",
-        str(output),
         "--no-shrink",
-    ]
+    )
     if fault is not None:
         command += ["--fault", fault.name]
     started = time.perf_counter()

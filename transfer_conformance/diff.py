@@ -13,14 +13,13 @@ import json
 import re
 import statistics
 import subprocess
-import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from transfer_conformance.summary import ExitCode, RunSummary
+from transfer_conformance.summary import ExitCode, RunSummary, run_command
 from transfer_contract.catalogue import rules
 
 RANK = {"ok": 0, "skipped": 0, "broken": 1, "violated": 2}
@@ -151,17 +150,7 @@ def run_targets(targets: list[str], folder: Path) -> list[Path]:
     outputs = [folder / f"{number}-{Path(target).stem}" for number, target in enumerate(targets)]
     processes = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "transfer_conformance.cli",
-                "run",
-                "--target",
-                target,
-                "--no-report",
-                "--output",
-                str(output),
-            ],
+            run_command(target, output, "--no-report"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

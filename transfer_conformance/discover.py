@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 from transfer_conformance.profile import profile_path
-from transfer_conformance.summary import ExitCode
+from transfer_conformance.summary import ExitCode, run_command
 from transfer_contract.catalogue import rules
 
 EVIDENCE_CHARS = 300
@@ -34,9 +33,8 @@ def observe(target: str, target_url: str | None = None) -> list[dict[str, Any]]:
     decisions = [rule.id for rule in rules().values() if rule.kind == "decision" and rule.check == "suite"]
     with tempfile.TemporaryDirectory() as folder:
         seen = Path(folder) / "observations.json"
-        command = [sys.executable, "-m", "transfer_conformance.cli", "run", "--target", target]
-        command += ["--ignore-decisions", "--no-report", "--no-shrink", "--examples", "2"]
-        command += ["--output", str(Path(folder) / "run"), "--discover", str(seen)]
+        command = run_command(target, Path(folder) / "run", "--ignore-decisions", "--no-report")
+        command += ["--no-shrink", "--examples", "2", "--discover", str(seen)]
         if target_url:
             command += ["--target-url", target_url]
         for rule_id in decisions:

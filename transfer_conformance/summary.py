@@ -7,6 +7,7 @@ read a run through `RunSummary.load`; the plugin writes it through `RunSummary.s
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict, dataclass, field, fields
 from enum import IntEnum
 from pathlib import Path
@@ -104,3 +105,19 @@ def _known(kind: type, data: dict[str, Any]) -> dict[str, Any]:
     """The keys of ``data`` that ``kind`` has: a summary of an older version still loads."""
     names = {f.name for f in fields(kind)}
     return {key: value for key, value in data.items() if key in names}
+
+
+def run_command(target: str, output: Path, *options: str) -> list[str]:
+    """The command line of a `transfer-conformance run` in a process of its own, writing its
+    summary (and traffic) under ``output``."""
+    return [
+        sys.executable,
+        "-m",
+        "transfer_conformance.cli",
+        "run",
+        "--target",
+        target,
+        "--output",
+        str(output),
+        *options,
+    ]
