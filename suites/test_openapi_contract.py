@@ -115,7 +115,7 @@ class ContractRun:
         self.spec_op = operations()[operation_id]
         self.operation = SCHEMA.find_operation_by_id(operation_id)
         self.budget = budget
-        self.session = plain_session()
+        self.session = plain_session(target.api.client.max_response_bytes)
         self.rule = rule
         self.statuses = []
         self.accepts = itertools.cycle(["application/json", "application/xml"])

@@ -191,21 +191,31 @@ def hang(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
     return True
 
 
-def huge_body(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
-    """Login answers a 200 MB body."""
-    if not is_login(exchange):
-        return False
+def _huge(handler: Handler) -> None:
     size = 200 * 1024 * 1024
     handler.send_response(200)
     handler.send_header("Content-Type", "application/json")
     handler.send_header("Content-Length", str(size))
     handler.end_headers()
     chunk = b"0" * 65536
-    try:
+    with contextlib.suppress(OSError):
         for _ in range(size // len(chunk)):
             handler.wfile.write(chunk)
-    except OSError:
-        pass
+
+
+def huge_body(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
+    """Login answers a 200 MB body."""
+    if not is_login(exchange):
+        return False
+    _huge(handler)
+    return True
+
+
+def huge_agents_list(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
+    """The agents list, which only the contract reads (through Schemathesis), is 200 MB."""
+    if "/availableAgents" not in exchange.path:
+        return False
+    _huge(handler)
     return True
 
 

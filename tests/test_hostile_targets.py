@@ -59,6 +59,7 @@ CATALOGUE = {
     "hang": Case("hang", (3,), 40),
     "huge body": Case("huge_body", (3,), 40),
     "endless chunks": Case("endless_chunks", (3,), 40),
+    "200 MB answer to a contract call": Case("huge_agents_list", (3,), 40, rules=("openapi-contract",)),
     "redirect to another origin": Case("redirect", (3,), 40),
     "foreign session link": Case("foreign_link", (3,), 40),
     "echoed secrets": Case("echoes", (0, 1), 60, rules=ECHO_RULES, report=True),

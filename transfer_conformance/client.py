@@ -34,23 +34,6 @@ PLACEHOLDER = re.compile(r"\$LP_[A-Z0-9_]+")
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
-def plain_session() -> requests.Session:
-    """A requests session that keeps no cookies and reads the environment once, not per request.
-
-    The bearer alone must authorise every call (decision-cookies-optional). requests looks up
-    the environment on every request (a scan of all of it): the CA bundle it would find there
-    (REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE) is set once instead, and the per-request lookup
-    stays only where a proxy variable asks for it.
-    """
-    session = requests.Session()
-    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    session.trust_env = any(name.lower() in PROXY_VARIABLES for name in os.environ)
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
-        session.verify = bundle
-    return session
-
-
 class TargetUnreachable(Exception):
     """The target did not answer at all (refused, timed out, DNS): an environment problem."""
 
@@ -68,6 +51,74 @@ class UndecodableResponse(ValueError):
 class TargetMisbehaved(TargetUnreachable):
     """The target answered in a way the suite will not follow: too slowly for the deadline,
     too large, or with a link to an origin the profile does not name. Broken, exit 3."""
+
+
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+
+
+def read_bounded(response: requests.Response, max_bytes: int, seconds: float) -> bytes:
+    """The whole body, streamed: stopped past ``seconds`` from now (a trickling target) or past
+    ``max_bytes`` (a huge or endless one), so neither time nor memory runs away."""
+    deadline = time.perf_counter() + seconds
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(65536):
+            size += len(chunk)
+            if size > max_bytes:
+                raise TargetMisbehaved(f"the response is larger than {max_bytes} bytes")
+            if time.perf_counter() > deadline:
+                raise TargetMisbehaved(f"the response took longer than {seconds:g} s")
+            chunks.append(chunk)
+    finally:
+        response.close()
+    return b"".join(chunks)
+
+
+class BoundedAdapter(HTTPAdapter):
+    """Every body read by the adapter itself, bounded (read_bounded), even when a stream was
+    asked for: for the suite's own requests and for Schemathesis' alike, whoever reads
+    ``response.content`` afterwards.
+
+    The body gets the request's timeout again from its headers on: the wait before them is
+    bounded already (the timeout per attempt, the retries, the capped Retry-After).
+    """
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_bytes = max_bytes
+
+    def send(
+        self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any
+    ) -> requests.Response:
+        # Whatever the caller asked: Schemathesis asks for a stream and then reads it all.
+        response = super().send(request, stream=True, timeout=timeout, **kwargs)
+        seconds = timeout[-1] if isinstance(timeout, tuple) else timeout
+        response._content = read_bounded(response, self.max_bytes, float(seconds or 30.0))
+        response._content_consumed = True
+        return response
+
+
+def plain_session(
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES, retries: Retry | int = 0, pool_maxsize: int = 10
+) -> requests.Session:
+    """A requests session that keeps no cookies, reads every body bounded (BoundedAdapter),
+    and reads the environment once, not per request.
+
+    The bearer alone must authorise every call (decision-cookies-optional). requests looks up
+    the environment on every request (a scan of all of it): the CA bundle it would find there
+    (REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE) is set once instead, and the per-request lookup
+    stays only where a proxy variable asks for it.
+    """
+    session = requests.Session()
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    session.trust_env = any(name.lower() in PROXY_VARIABLES for name in os.environ)
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    adapter = BoundedAdapter(max_response_bytes, max_retries=retries, pool_maxsize=pool_maxsize)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 class RetryBudget:
@@ -204,7 +255,7 @@ class RecordingClient:
         timeout_s: float = 10.0,
         requests_per_second: float = 0,
         secrets: SecretRegistry = REGISTRY,
-        max_response_bytes: int = 8 * 1024 * 1024,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         retry_budget: RetryBudget | None = None,
     ) -> None:
         self.timeout_s = timeout_s
@@ -229,11 +280,7 @@ class RecordingClient:
         self._retrying = self._session(retries=3)
 
     def _session(self, retries: int) -> requests.Session:
-        session = plain_session()
-        adapter = HTTPAdapter(max_retries=bounded_retry(retries, self.retry_budget), pool_maxsize=8)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        return session
+        return plain_session(self.max_response_bytes, bounded_retry(retries, self.retry_budget), 8)
 
     def forget_history(self) -> None:
         self.history.clear()
@@ -274,11 +321,8 @@ class RecordingClient:
                 data=body,
                 timeout=budget,
                 allow_redirects=False,
-                stream=True,
             )
-            # The body gets the request's time again from its headers on: the wait before them is
-            # bounded already (the timeout per attempt, the retries, the capped Retry-After).
-            content = self._read(response, time.perf_counter() + budget)
+            content = response.content
         except (requests.RequestException, TargetMisbehaved) as exc:
             exchange.elapsed_ms = (time.perf_counter() - started) * 1000
             exchange.error = self.secrets.mask(f"{type(exc).__name__}: {exc}")
@@ -315,22 +359,6 @@ class RecordingClient:
         now = time.monotonic()
         deadlines = [d - now for d in (self.test_deadline, self.run_deadline) if d is not None]
         return self.timeout_s if all(left >= self.timeout_s for left in deadlines) else 0.0
-
-    def _read(self, response: requests.Response, deadline: float) -> bytes:
-        """The whole body, streamed: stopped past ``deadline`` (a trickling target) or past
-        max_response_bytes (a huge or endless one), so neither time nor memory runs away."""
-        chunks, size = [], 0
-        try:
-            for chunk in response.iter_content(65536):
-                size += len(chunk)
-                if size > self.max_response_bytes:
-                    raise TargetMisbehaved(f"the response is larger than {self.max_response_bytes} bytes")
-                if time.perf_counter() > deadline:
-                    raise TargetMisbehaved(f"the response took longer than {self.timeout_s:g} s")
-                chunks.append(chunk)
-        finally:
-            response.close()
-        return b"".join(chunks)
 
     def record_external(
         self,
