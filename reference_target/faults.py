@@ -38,6 +38,9 @@ class FaultName(StrEnum):
     ENTITIES_EXPANDED = "entities_expanded"
     NO_BODY_LIMIT = "no_body_limit"
     SESSION_LOCATION_FOREIGN = "session_location_foreign"
+    STRING_IDS_REFUSED = "string_ids_refused"
+    NON_ASCII_TEXT_REFUSED = "non_ascii_text_refused"
+    TEXT_AT_LIMIT_REFUSED = "text_at_limit_refused"
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,21 @@ FAULTS: tuple[Fault, ...] = (
         FaultName.SESSION_LOCATION_FOREIGN,
         "openapi-contract",
         "a new agent session's Location header names another origin than the request's",
+    ),
+    Fault(
+        FaultName.STRING_IDS_REFUSED,
+        "decision-ids-numeric-strings",
+        'ids written as strings ({"id": "6"}) are refused with 400',
+    ),
+    Fault(
+        FaultName.NON_ASCII_TEXT_REFUSED,
+        "decision-text-characters",
+        "transfer texts with any character outside ASCII are refused with 400",
+    ),
+    Fault(
+        FaultName.TEXT_AT_LIMIT_REFUSED,
+        "decision-text-length",
+        "a text of exactly the maximum length is refused (the limit check is off by one)",
     ),
 )
 

@@ -298,8 +298,11 @@ async def transfer(request: Request, world: World) -> Response:
         raise
     assert body is not None
     order = body["transfer"]
-    if not (is_xml or world.dialect.string_ids_accepted) and any(
-        isinstance((order.get(key) or {}).get("id"), str) for key in ("agent", "skill")
+    refuses_strings = not world.dialect.string_ids_accepted or FaultName.STRING_IDS_REFUSED in world.faults
+    if (
+        not is_xml
+        and refuses_strings
+        and any(isinstance((order.get(key) or {}).get("id"), str) for key in ("agent", "skill"))
     ):
         raise ApiError(400, "agent and skill ids are numbers", 63)
     text = order["text"] if "text" in order else body.get("text", "")

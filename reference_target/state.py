@@ -423,8 +423,11 @@ class World:
             raise ApiError(400, "a transfer names an agent or a skill", 41)
         if not text and FaultName.MISSING_TEXT_REJECTED in self.faults:
             raise ApiError(400, "a transfer text is required", 42)
-        if len(text) > self.dialect.text_max_chars:
+        limit = self.dialect.text_max_chars - (FaultName.TEXT_AT_LIMIT_REFUSED in self.faults)
+        if len(text) > limit:
             raise ApiError(400, f"the text is longer than {self.dialect.text_max_chars} characters", 62)
+        if FaultName.NON_ASCII_TEXT_REFUSED in self.faults and not text.isascii():
+            raise ApiError(400, "the text holds characters outside ASCII", 64)
         if agent_id is not None:
             target = self._transfer_agent(owner, agent_id)
             ringing, excluded, message = ("agent", target.id), frozenset(), SYSTEM_TO_AGENT

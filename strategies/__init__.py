@@ -40,6 +40,15 @@ SKILL_REFS = ("available", "second_available", "unavailable", "unknown")
 MEDIA_TYPES = {"json": "application/json", "xml": "application/xml"}
 
 
+# The decision entries that widen what MUST generators send, once a profile declares them:
+# `discover` writes them even where they equal rules.yaml's defaults.
+WIDENING = {
+    "decision-text-length": "max_chars",
+    "decision-text-characters": "accepted",
+    "decision-ids-numeric-strings": "accepted",
+}
+
+
 @dataclass(frozen=True)
 class TextDomain:
     """What a run's MUST generators may send: the documented domain, widened by declarations."""

@@ -4,6 +4,9 @@ import pytest
 
 pytestmark = pytest.mark.rule("decision-body-size-limit")
 
+# Discover mode searches the limit up to here (a target may take more: then nothing is declared).
+SEARCH_UP_TO = 1 << 20
+
 
 def padded_body(target, size):
     """A valid transfer body padded with JSON whitespace to exactly ``size`` bytes."""
@@ -15,6 +18,20 @@ def test_body_over_the_limit_answers_the_decided_status(target, rule):
     """A body one byte over the limit answers 413; one at the limit is read as usual."""
     expected = target.decision(rule.id)
     limit = expected["max_bytes"]
+    if rule.discovering:
+        smallest = len(padded_body(target, 0))
+
+        def probe(size):
+            size = max(size, smallest)
+            chat_id = target.open_chat()
+            body = padded_body(target, size)
+            return target.transfer_raw(chat_id, body, "application/json", f"transfer of {size} bytes")
+
+        found, refusal = target.largest_accepted(probe, limit, SEARCH_UP_TO)
+        if found is not None:
+            rule.observe("max_bytes", found, refusal)
+            rule.observe("status", refusal.status, refusal)
+        return
     chat_id = target.open_chat()
     over = target.transfer_raw(
         chat_id,

@@ -16,6 +16,22 @@ BODIES = st.sampled_from(
 )
 
 
+def test_string_ids_are_accepted_or_refused_as_decided(target, rule):
+    """A transfer to the receiving agent with its id as a string of digits answers 200 where the
+    profile says string ids are accepted, an error (changing nothing) where it says they are not."""
+    accepted = target.decision(rule.id)["accepted"]
+    chat_id = target.open_chat()
+    exchange = target.transfer(chat_id, TransferBody(agent="receiving", ids_as_strings=True), "json")
+    rule.observe("accepted", exchange.status == 200, exchange)
+    if rule.discovering:
+        return
+    if accepted:
+        rule.check(exchange.status == 200, "200 for a string id", f"{exchange.status}", exchange)
+        return
+    rule.refused(exchange)
+    target.check_unchanged(rule.id, chat_id, exchange)
+
+
 @given(body=BODIES)
 def test_id_as_string_means_the_id_as_number(target, rule, body):
     """{"id": "6"} has the outcome of {"id": 6} (or is refused, changing nothing, where the

@@ -4,12 +4,27 @@ from strategies import TransferBody
 
 pytestmark = pytest.mark.rule("decision-text-length")
 
+# Discover mode searches the limit up to here: past it a text nears the body size limit, which
+# decision-body-size-limit judges.
+SEARCH_UP_TO = 60000
+
 
 @pytest.mark.parametrize("encoding", ["json", "xml"])
 def test_longest_text_is_accepted_and_one_more_is_refused(target, rule, encoding):
     """A text of the maximum length is accepted; one more character answers 400, changing nothing."""
     expected = target.decision(rule.id)
     longest = expected["max_chars"]
+    if rule.discovering:
+
+        def probe(size):
+            chat_id = target.open_chat()
+            return target.transfer(chat_id, TransferBody(agent="receiving", text="x" * size), encoding)
+
+        found, refusal = target.largest_accepted(probe, longest, SEARCH_UP_TO)
+        if found is not None:
+            rule.observe("max_chars", found, refusal)
+            rule.observe("status", refusal.status, refusal)
+        return
     chat_id = target.open_chat()
     accepted = target.transfer(chat_id, TransferBody(agent="receiving", text="x" * longest), encoding)
     rule.check(

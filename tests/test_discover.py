@@ -1,47 +1,80 @@
-"""`discover` learns a target's decisions: on conformant variants whose profiles declare nothing,
-the table it writes equals the one their authors declared, and a strict run with it passes; on
-the reference it finds nothing to declare."""
+"""`discover` learns a target's decisions: on the reference and on every conformant variant,
+with every [decisions] table taken out of their profiles, the table it writes equals the one
+their authors declared, and a strict run with it passes."""
 
 import re
 
 import pytest
 
 from tests.conftest import run_cli
+from transfer_conformance.bench import variant_names
+from transfer_conformance.discover import as_toml, table
 from transfer_contract.paths import TARGETS
 from transfer_contract.tomlfile import read_toml
 
-pytestmark = pytest.mark.xdist_group("discover")
-# Variants whose decisions discover can see (a text limit it cannot: see the README).
-VARIANTS = ["other-statuses", "xml-attribute-form", "form-encoded-401"]
+DECISION_TABLE = re.compile(r'(?ms)^\[decisions\."[^"]+"\]\n(?:[^\[\n][^\n]*\n|\n)*')
 
 
 def undeclared_copy(name, folder):
-    """The variant's profile without its [decisions], extending the shipped reference."""
+    """The target's profile, and the reference it extends, without any [decisions] table."""
+    reference = DECISION_TABLE.sub("", (TARGETS / "reference.toml").read_text(encoding="utf-8"))
+    (folder / "reference.toml").write_text(reference + "\n", encoding="utf-8")
+    if name == "reference":
+        return folder / "reference.toml"
     text = (TARGETS / "variants" / f"{name}.toml").read_text(encoding="utf-8")
-    text = text.replace('extends = "../reference.toml"', f'extends = "{TARGETS / "reference.toml"}"')
-    text = re.sub(r'(?ms)^\[decisions\."[^"]+"\]\n(?:[^\[\n][^\n]*\n|\n)*', "", text)
+    text = text.replace('extends = "../reference.toml"', 'extends = "reference.toml"')
     path = folder / f"{name}.toml"
-    path.write_text(text + "\n", encoding="utf-8")
+    path.write_text(DECISION_TABLE.sub("", text) + "\n", encoding="utf-8")
     return path
 
 
-@pytest.mark.parametrize("name", VARIANTS)
+def declared(name):
+    path = TARGETS / ("reference.toml" if name == "reference" else f"variants/{name}.toml")
+    return read_toml(path).get("decisions", {})
+
+
+@pytest.mark.parametrize("name", ["reference", *variant_names()])
 def test_discovered_table_is_the_declared_one_and_passes_strictly(name, tmp_path):
     profile = undeclared_copy(name, tmp_path)
+    assert "decisions" not in read_toml(profile)
     done = run_cli("discover", "--target", str(profile), "--write")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    declared = read_toml(TARGETS / "variants" / f"{name}.toml")["decisions"]
-    reference = read_toml(TARGETS / "reference.toml")["decisions"]
-    written = read_toml(profile)["decisions"]
-    expected = {rule: entry for rule, entry in declared.items() if reference.get(rule) != entry}
-    got = {rule: entry for rule, entry in written.items() if rule in expected or rule not in reference}
-    assert got == expected
+    assert read_toml(profile)["decisions"] == declared(name), done.stdout[-3000:]
     strict = run_cli(
         "run", "--target", str(profile), "--strict", "--no-report", "--output", str(tmp_path / "r")
     )
     assert strict.returncode == 0, strict.stdout[-3000:]
 
 
-def test_reference_has_nothing_to_declare():
-    done = run_cli("discover", "--target", "reference")
-    assert done.returncode == 0 and "nothing to declare" in done.stdout, done.stdout[-2000:]
+def test_write_keeps_other_lines_and_replaces_old_entries(tmp_path):
+    from transfer_conformance.discover import write_into
+
+    profile = tmp_path / "staging.toml"
+    profile.write_text(
+        '# staging, eu region\nname = "staging"  # kept\n\n'
+        '# an old guess\n[decisions."decision-status-neither"]\nstatus = 418\n\n'
+        '[decisions."decision-hostile-xml"]\nskip = "behind a WAF"\n',
+        encoding="utf-8",
+    )
+    found = {"decision-status-neither": {"status": (422, "seen 2 of 2 times", "curl …")}}
+    write_into(profile, found, as_toml(found, "staging"))
+    text = profile.read_text(encoding="utf-8")
+    assert "# staging, eu region" in text and 'name = "staging"  # kept' in text
+    assert "an old guess" not in text and "418" not in text
+    data = read_toml(profile)
+    assert data["decisions"]["decision-status-neither"] == {"status": 422}
+    assert data["decisions"]["decision-hostile-xml"] == {"skip": "behind a WAF"}
+
+
+def test_only_differences_and_widening_entries_are_written():
+    seen = [
+        {"rule": "decision-status-neither", "key": "status", "value": 400, "curl": "c1", "status": 400},
+        {"rule": "decision-status-neither", "key": "status", "value": 422, "curl": "c2", "status": 422},
+        {"rule": "decision-status-neither", "key": "status", "value": 422, "curl": "c3", "status": 422},
+        {"rule": "decision-hostile-xml", "key": "status", "value": 400, "curl": "c4", "status": 400},
+        {"rule": "decision-text-length", "key": "max_chars", "value": 4000, "curl": "c5", "status": 400},
+    ]
+    found = table(seen)
+    assert found["decision-status-neither"]["status"] == (422, "seen 2 of 3 times", "c2")
+    assert "decision-hostile-xml" not in found, "the default is not declared"
+    assert found["decision-text-length"]["max_chars"][0] == 4000, "a widening entry is declared"

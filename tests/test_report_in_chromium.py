@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import threading
 from functools import partial
+from html import unescape
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -38,9 +39,9 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-def page_text(url: str, profile_dir) -> str:
+def page_dom(url: str, profile_dir) -> str:
     assert CHROMIUM is not None, "CI must install Debian's chromium (see .ci/run)"
-    dom = subprocess.run(
+    return subprocess.run(
         [
             CHROMIUM,
             *FLAGS,
@@ -54,8 +55,15 @@ def page_text(url: str, profile_dir) -> str:
         timeout=120,
         check=True,
     ).stdout
+
+
+def as_text(dom: str) -> str:
     dom = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", dom, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom)).replace("&amp;", "&")
+
+
+def page_text(url: str, profile_dir) -> str:
+    return as_text(page_dom(url, profile_dir))
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +115,35 @@ def test_second_run_adds_to_the_history(report):
     done = run_cli(*FAILING_RUN, "--output", str(output))
     assert done.returncode == 1
     assert len(history.read_text().splitlines()) == before + 1
+
+
+def test_diff_is_a_page_of_the_report(report, tmp_path):
+    """`diff A B --report` puts the diff into B's report, under Release diff, failed because a
+    rule got worse; the history keeps one line per run."""
+    _, _, output = report
+    later = tmp_path / "later"
+    shutil.copytree(output, later)
+    earlier = tmp_path / "earlier"
+    done = run_cli("run", "--rule", "agent-takes-precedence", "--no-report", "--output", str(earlier))
+    assert done.returncode == 0, done.stdout[-2000:]
+    history = (later / "history" / "history.jsonl").read_text().splitlines()
+    done = run_cli("diff", str(earlier), str(later), "--report")
+    assert done.returncode == 1 and "report (with the diff under Release diff)" in done.stdout, done.stdout
+    assert (later / "history" / "history.jsonl").read_text().splitlines() == history
+    pages = [json.loads(p.read_text()) for p in (later / "html" / "data" / "test-results").glob("*.json")]
+    (page,) = [p for p in pages if p["name"] == "What changed since earlier"]
+    assert page["status"] == "failed"
+    html = later / "html"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        dom = page_dom(f"{url}/index.html#/{page['id']}", tmp_path / "chromium")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "What changed since earlier" in as_text(dom)
+    # Allure shows a description in a frame of its own: its HTML is the frame's srcdoc.
+    frame = re.search(r'<iframe[^>]*title="Description"[^>]*srcdoc="([^"]*)"', dom)
+    assert frame, "no description frame"
+    assert "agent-takes-precedence ok violated yes" in as_text(unescape(frame.group(1)))

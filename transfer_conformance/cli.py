@@ -377,7 +377,7 @@ def command_diff(args: argparse.Namespace) -> int:
     elif not (args.a and args.b):
         raise UsageError("diff takes two run folders, or --target twice (two targets run now)")
     try:
-        return run_diff(folders[0], folders[1], args.timing_ms, args.markdown)
+        return run_diff(folders[0], folders[1], args.timing_ms, args.markdown, args.report)
     except DiffError as error:
         raise UsageError(str(error)) from None
 
@@ -520,6 +520,9 @@ def parser() -> argparse.ArgumentParser:
         "--timing-ms", type=float, default=200.0, help="report a median time change beyond this"
     )
     diff.add_argument("--markdown", type=Path, default=None, help="also write the diff as markdown here")
+    diff.add_argument(
+        "--report", action="store_true", help="put the diff into B's HTML report (group Release diff)"
+    )
     diff.set_defaults(handler=command_diff)
     return main
 

@@ -3,22 +3,28 @@
 A and B are run folders (`run --output`): their summaries give each rule's verdict, their
 traffic.har the statuses, body shapes and times the rule's requests met. A rule that got worse
 (ok -> violated or broken, broken -> violated) makes the diff exit 1, so it can gate a release:
-the release may not change what the suite sees.
+the release may not change what the suite sees. `--report` puts the diff into B's HTML report
+as a page of its own (group "Release diff").
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import html
 import json
 import re
 import statistics
 import subprocess
+import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from transfer_conformance.report import ReportError, generate_report
 from transfer_conformance.summary import ExitCode, RunSummary, run_command
 from transfer_contract.catalogue import rules
 
@@ -144,6 +150,65 @@ def markdown(changes: list[Change], a: Path, b: Path) -> str:
     return "\n".join([*lines, ""])
 
 
+def as_html(changes: list[Change], a: Path, b: Path) -> str:
+    """The diff as an HTML table, every value escaped (it holds what targets answered)."""
+    head = f"<p>A: <code>{html.escape(str(a))}</code>, B: <code>{html.escape(str(b))}</code></p>"
+    if not changes:
+        return head + "<p>No change: every rule has the same verdict, statuses, body shapes and times.</p>"
+    rows = []
+    for change in changes:
+        notes = "<br>".join(html.escape(note) for note in change.notes) or "-"
+        worse = "<b>yes</b>" if change.worse else "no"
+        cells = (html.escape(change.rule), change.before, change.after, worse, notes)
+        rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    return (
+        head
+        + "<table><tr><th>rule</th><th>A</th><th>B</th><th>worse</th><th>what else changed</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def add_to_report(changes: list[Change], a: Path, b: Path) -> Path:
+    """Put the diff into B's HTML report as a page of its own (group "Release diff"), failed
+    when a rule got worse, and build B's report again; the report's index."""
+    results = b / "allure-results"
+    summary = RunSummary.load(b / "last-run.json")
+    if summary is None or not results.is_dir():
+        raise DiffError(f"{b}: no allure-results to build a report from")
+    # One page per baseline: diffing B against the same A again replaces it.
+    page_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"transfer-conformance-diff:{a.resolve()}"))
+    worse = [change.rule for change in changes if change.worse]
+    now = int(time.time() * 1000)
+    markdown_name = f"{page_id}-attachment.md"
+    (results / markdown_name).write_text(markdown(changes, a, b), encoding="utf-8")
+    result = {
+        "uuid": page_id,
+        "historyId": hashlib.md5(f"diff:{a.name}".encode()).hexdigest(),
+        "name": f"What changed since {a.name}",
+        "fullName": f"transfer-conformance diff {a.name} {b.name}",
+        "status": "failed" if worse else "passed",
+        "statusDetails": {"message": f"got worse: {', '.join(worse)}"} if worse else {},
+        "stage": "finished",
+        "descriptionHtml": as_html(changes, a, b),
+        "labels": [
+            {"name": "feature", "value": "Release diff"},
+            {"name": "story", "value": f"{a.name} -> {b.name}"},
+            {"name": "suite", "value": "Release diff"},
+        ],
+        "attachments": [{"name": "diff.md", "source": markdown_name, "type": "text/markdown"}],
+        "start": now,
+        "stop": now,
+    }
+    (results / f"{page_id}-result.json").write_text(json.dumps(result), encoding="utf-8")
+    try:
+        return generate_report(
+            results, summary, root=b, append_history=False, variables={"Compared with": a.name}
+        )
+    except ReportError as error:
+        raise DiffError(f"the report could not be built: {error}") from None
+
+
 def run_targets(targets: list[str], folder: Path) -> list[Path]:
     """Run the suite against each target now, at the same time (each its own process), into
     ``folder``/<n>; the run folders, in the order given."""
@@ -161,10 +226,18 @@ def run_targets(targets: list[str], folder: Path) -> list[Path]:
     return outputs
 
 
-def run_diff(a: Path, b: Path, timing_ms: float = 200.0, markdown_path: Path | None = None) -> int:
+def run_diff(
+    a: Path,
+    b: Path,
+    timing_ms: float = 200.0,
+    markdown_path: Path | None = None,
+    report: bool = False,
+) -> int:
     changes = compare(load_run(a), load_run(b), timing_ms)
     print(table(changes))
     if markdown_path is not None:
         markdown_path.write_text(markdown(changes, a, b), encoding="utf-8")
         print(f"markdown: {markdown_path}")
+    if report:
+        print(f"report (with the diff under Release diff): {add_to_report(changes, a, b)}")
     return ExitCode.VIOLATION if any(change.worse for change in changes) else ExitCode.OK

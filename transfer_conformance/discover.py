@@ -3,8 +3,10 @@ silent, as the profile's [decisions] table.
 
 It runs the decision rules once (the suites' own flows, decisions ignored, two examples, no
 shrinking), with their checks recording what the target did instead of judging it, and prints
-the entries that differ from rules.yaml's defaults, each with its evidence (the curl). Found
-today: every status a decision names, the XML transfer form, the 401 body's form. `--write`
+the entries that differ from rules.yaml's defaults, each with its evidence (the curl). Found:
+every status a decision names, the XML transfer form, the 401 body's form, the text and body
+limits (searched), whether string ids and characters beyond [A-Za-z0-9] are accepted; the last
+three are written even at their defaults, since declared they widen what MUST rules send. `--write`
 puts the table into the profile file, replacing those entries and keeping everything else.
 """
 
@@ -17,6 +19,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from strategies import WIDENING
 from transfer_conformance.profile import profile_path
 from transfer_conformance.summary import ExitCode, run_command
 from transfer_contract.catalogue import rules
@@ -47,7 +50,7 @@ def observe(target: str, target_url: str | None = None) -> list[dict[str, Any]]:
 
 def table(observations: list[dict[str, Any]]) -> dict[str, dict[str, tuple[Any, str, str]]]:
     """rule -> key -> (the value seen most, how often of how many, a curl showing it), for the
-    values that differ from rules.yaml's defaults."""
+    values that differ from rules.yaml's defaults and for the widening entries."""
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for observation in observations:
         grouped[(observation["rule"], observation["key"])].append(observation)
@@ -55,7 +58,9 @@ def table(observations: list[dict[str, Any]]) -> dict[str, dict[str, tuple[Any, 
     for (rule_id, key), seen in sorted(grouped.items()):
         counts = Counter(json.dumps(o["value"]) for o in seen)
         value = json.loads(counts.most_common(1)[0][0])
-        if rules()[rule_id].expect.get(key) == value:
+        # A widening entry is written even at its default: declared, it lets MUST generators
+        # send what this target was seen to accept (strategies.TextDomain).
+        if rules()[rule_id].expect.get(key) == value and WIDENING.get(rule_id) != key:
             continue
         evidence = next((o["curl"] for o in seen if json.dumps(o["value"]) == json.dumps(value)), "")
         # One comment line each: a 64 KiB probe body or a line break would not fit in one.
@@ -69,6 +74,12 @@ def as_toml(found: dict[str, dict[str, tuple[Any, str, str]]], target: str) -> s
     lines = [f"# [decisions] discovered by `transfer-conformance discover --target {target}`"]
     if not found:
         lines.append("# (every observed decision matches rules.yaml's defaults: nothing to declare)")
+    elif all(
+        rules()[rule_id].expect.get(key) == value
+        for rule_id, entries in found.items()
+        for key, (value, _, _) in entries.items()
+    ):
+        lines.append("# (rules.yaml's defaults hold; declared, the entries below widen what MUST rules send)")
     for rule_id, entries in found.items():
         lines.append("")
         for key, (_, how_often, evidence) in entries.items():

@@ -7,7 +7,7 @@ the transferring agent) and ends every chat it created when the test is over, pa
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -297,6 +297,53 @@ class Harness:
         self, chat_id: str, raw: bytes, content_type: str, title: str, accept: str = "json"
     ) -> Exchange:
         return self.api.transfer(self.transferring, chat_id, raw, content_type, title, accept=accept)
+
+    def largest_accepted(
+        self, probe: Callable[[int], Exchange], hint: int, high: int
+    ) -> tuple[int | None, Exchange | None]:
+        """The largest size in [1, ``high``] whose ``probe`` answers 200, and the refusal one
+        size above it, for a limit the docs leave open (discover mode).
+
+        ``hint`` (the decision's default) and one above it are tried first, so a target that
+        keeps the default costs two probes; otherwise a doubling search then a bisection,
+        about 2·log2(high) probes. Each probe gets fresh chats (clean_up after each), since an
+        accepted transfer moves its chat. None when even size 1 is refused or nothing up to
+        ``high`` is.
+        """
+        answers: dict[int, Exchange] = {}
+
+        def accepted(size: int) -> bool:
+            if size not in answers:
+                try:
+                    answers[size] = probe(size)
+                finally:
+                    self.clean_up()
+            return answers[size].status == 200
+
+        low, above = 0, high + 1  # low: largest known accepted; above: smallest known refused
+        if accepted(hint):
+            low = hint
+            if accepted(hint + 1):
+                low = hint + 1
+            else:
+                above = hint + 1
+        else:
+            above = hint
+        while above > high and low < high:
+            step = min(max(low * 2, 1), high)
+            if accepted(step):
+                low = step
+            else:
+                above = step
+        while above - low > 1:
+            middle = (low + above) // 2
+            if accepted(middle):
+                low = middle
+            else:
+                above = middle
+        if low == 0 or above > high:
+            return None, None
+        return low, answers[above]
 
     def try_transfer(self, body: TransferBody, encoding: str = "json") -> tuple[Outcome, Exchange]:
         """Open a chat, transfer it with ``body``, and probe the outcome."""

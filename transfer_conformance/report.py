@@ -98,6 +98,8 @@ def ensure_allure() -> Path:
 def categories() -> list[dict[str, Any]]:
     return [
         {"name": "Known issues", "matchers": {"labels": {"known-issue": ".+"}}},
+        # `diff --report`'s page: a release that made a rule worse, not a rule of its own.
+        {"name": "Release diff: a rule got worse", "matchers": {"labels": {"feature": "^Release diff$"}}},
         {
             "name": "Contract violations (MUST)",
             "matchers": {"statuses": ["failed"], "labels": {"level": "MUST"}},
@@ -152,7 +154,12 @@ def _nodeid(result: dict[str, Any]) -> str:
 
 
 def write_config(
-    root: Path, summary: RunSummary, resolutions: list[dict[str, Any]], single_file: bool
+    root: Path,
+    summary: RunSummary,
+    resolutions: list[dict[str, Any]],
+    single_file: bool,
+    append_history: bool = True,
+    variables: dict[str, str] | None = None,
 ) -> Path:
     target = summary.target
     known = load_known_issues()
@@ -161,7 +168,7 @@ def write_config(
         "output": str(root / ("single-file" if single_file else "html")),
         "historyPath": str(root / "history" / "history.jsonl"),
         "historyLimit": 30,
-        "appendHistory": not single_file,
+        "appendHistory": append_history and not single_file,
         "categories": {"rules": categories()},
         "variables": {
             "Target": target.name,
@@ -169,6 +176,7 @@ def write_config(
             "Run profile": summary.run_profile,
             "Seed": summary.seed,
             "Suite version": __version__,
+            **(variables or {}),
         },
         "plugins": {
             "awesome": {
@@ -190,10 +198,18 @@ def write_config(
 
 
 def generate_report(
-    results: Path, summary: RunSummary, single_file: bool = False, root: Path = REPORTS
+    results: Path,
+    summary: RunSummary,
+    single_file: bool = False,
+    root: Path = REPORTS,
+    append_history: bool = True,
+    variables: dict[str, str] | None = None,
 ) -> Path:
-    """Build the HTML report under ``root`` (cleaned first), with history kept across runs."""
+    """Build the HTML report under ``root`` (cleaned first), with history kept across runs
+    (``append_history`` False when the run's report is built again: one history line a run)."""
     allure = ensure_allure()
+    # Allure runs in ``root``: a relative --output would point below itself there.
+    results, root = results.resolve(), root.resolve()
     if not results.exists():
         raise ReportError("no results: run `transfer-conformance run` first")
     output = root / ("single-file" if single_file else "html")
@@ -212,7 +228,7 @@ def generate_report(
         ),
         encoding="utf-8",
     )
-    config = write_config(root, summary, resolutions, single_file)
+    config = write_config(root, summary, resolutions, single_file, append_history, variables)
     done = subprocess.run(
         [str(allure), "generate", str(results), "--config", str(config), "--output", str(output)],
         cwd=root,

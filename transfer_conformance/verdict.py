@@ -76,6 +76,11 @@ class RuleCheck:
     def check(self, condition: bool, expected: str, actual: str, *exchanges: Exchange) -> None:
         check(condition, self.id, expected, actual, *exchanges)
 
+    @property
+    def discovering(self) -> bool:
+        """Whether this run learns the target's decisions (discover) instead of judging them."""
+        return self.observations is not None
+
     def status(self, exchange: Exchange, expected: int, key: str = "status") -> None:
         """The exchange answered ``expected`` (the decision's ``key``); in discover mode, note
         what it answered instead."""
