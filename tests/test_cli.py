@@ -116,3 +116,21 @@ def test_report_serve_answers_on_loopback(tmp_path):
             assert requests.get(url, timeout=5).text == "<html>report</html>"
         finally:
             server.terminate()
+
+
+RELATIVE_RUN = ("--rule", "transfer-success-status", "--output", "runs/x")
+
+
+def test_relative_output_folder_gets_its_report(tmp_path):
+    """`--output runs/x` is taken from where the command runs (the report tool runs elsewhere)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "transfer_conformance.cli", "run", *RELATIVE_RUN],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "report not generated" not in done.stderr
+    assert (tmp_path / "runs" / "x" / "html" / "index.html").exists()
