@@ -21,9 +21,9 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
+from transfer_conformance.har import json_shape
 from transfer_conformance.report import ReportError, generate_report
 from transfer_conformance.summary import ExitCode, RunSummary, run_command
 from transfer_contract.catalogue import rules
@@ -62,17 +62,6 @@ def template(url: str) -> str:
     return "/".join("{id}" if ID_SEGMENT.search(part) else part for part in path.split("/"))
 
 
-def shape(value: Any, depth: int = 2) -> str:
-    """The structure of a JSON body without its values: keys and types, two levels deep."""
-    if isinstance(value, dict):
-        if depth == 0:
-            return "{…}"
-        return "{" + ",".join(f"{k}:{shape(v, depth - 1)}" for k, v in sorted(value.items())) + "}"
-    if isinstance(value, list):
-        return "[" + (shape(value[0], depth) if value else "") + "]"
-    return type(value).__name__
-
-
 def load_run(folder: Path) -> dict[str, RuleView]:
     summary = RunSummary.load(folder / "last-run.json")
     if summary is None:
@@ -92,7 +81,7 @@ def load_run(folder: Path) -> dict[str, RuleView]:
             view.statuses.add(f"{request['method']} {template(request['url'])} -> {response['status']}")
             with contextlib.suppress(ValueError):
                 view.shapes.add(
-                    f"{response['status']} {shape(json.loads(response['content'].get('text') or ''))}"
+                    f"{response['status']} {json_shape(json.loads(response['content'].get('text') or ''))}"
                 )
             view.times_ms.append(float(entry["time"]))
     return views

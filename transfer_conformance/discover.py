@@ -48,13 +48,27 @@ def observe(target: str, target_url: str | None = None) -> list[dict[str, Any]]:
         return json.loads(seen.read_text(encoding="utf-8"))
 
 
-def table(observations: list[dict[str, Any]]) -> dict[str, dict[str, tuple[Any, str, str]]]:
-    """rule -> key -> (the value seen most, how often of how many, a curl showing it), for the
+Found = dict[str, dict[str, tuple[Any, str, str]]]
+
+
+def evidence_of(observation: dict[str, Any]) -> str:
+    """What shows an entry: the request's title, what it was answered, and its curl (one line
+    each: a 64 KiB probe body or a line break would not fit in a comment)."""
+    curl = " ".join(observation["curl"].split())
+    curl = curl if len(curl) <= EVIDENCE_CHARS else curl[:EVIDENCE_CHARS] + " …"
+    answered = (
+        f"{observation.get('title', 'request')} -> {observation['status']} {observation.get('answer', '')}"
+    )
+    return " ".join(answered.split()) + (f"\n#   {curl}" if curl else "")
+
+
+def table(observations: list[dict[str, Any]]) -> Found:
+    """rule -> key -> (the value seen most, how often of how many, its evidence), for the
     values that differ from rules.yaml's defaults and for the widening entries."""
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for observation in observations:
         grouped[(observation["rule"], observation["key"])].append(observation)
-    found: dict[str, dict[str, tuple[Any, str, str]]] = defaultdict(dict)
+    found: Found = defaultdict(dict)
     for (rule_id, key), seen in sorted(grouped.items()):
         counts = Counter(json.dumps(o["value"]) for o in seen)
         value = json.loads(counts.most_common(1)[0][0])
@@ -62,15 +76,16 @@ def table(observations: list[dict[str, Any]]) -> dict[str, dict[str, tuple[Any, 
         # send what this target was seen to accept (strategies.TextDomain).
         if rules()[rule_id].expect.get(key) == value and WIDENING.get(rule_id) != key:
             continue
-        evidence = next((o["curl"] for o in seen if json.dumps(o["value"]) == json.dumps(value)), "")
-        # One comment line each: a 64 KiB probe body or a line break would not fit in one.
-        evidence = " ".join(evidence.split())
-        evidence = evidence if len(evidence) <= EVIDENCE_CHARS else evidence[:EVIDENCE_CHARS] + " …"
-        found[rule_id][key] = (value, f"seen {counts[json.dumps(value)]} of {len(seen)} times", evidence)
+        example = next(o for o in seen if json.dumps(o["value"]) == json.dumps(value))
+        found[rule_id][key] = (
+            value,
+            f"seen {counts[json.dumps(value)]} of {len(seen)} times",
+            evidence_of(example),
+        )
     return dict(found)
 
 
-def as_toml(found: dict[str, dict[str, tuple[Any, str, str]]], target: str) -> str:
+def as_toml(found: Found, target: str) -> str:
     lines = [f"# [decisions] discovered by `transfer-conformance discover --target {target}`"]
     if not found:
         lines.append("# (every observed decision matches rules.yaml's defaults: nothing to declare)")
@@ -82,14 +97,14 @@ def as_toml(found: dict[str, dict[str, tuple[Any, str, str]]], target: str) -> s
         lines.append("# (rules.yaml's defaults hold; declared, the entries below widen what MUST rules send)")
     for rule_id, entries in found.items():
         lines.append("")
-        for key, (_, how_often, evidence) in entries.items():
-            lines.append(f"# {key}: {how_often}" + (f"; e.g. {evidence}" if evidence else ""))
+        for key, (value, how_often, evidence) in entries.items():
+            lines.append(f"# {key} = {json.dumps(value)}, {how_often}: {evidence}")
         lines.append(f'[decisions."{rule_id}"]')
         lines += [f"{key} = {json.dumps(value)}" for key, (value, _, _) in entries.items()]
     return "\n".join(lines) + "\n"
 
 
-def write_into(path: Path, found: dict[str, dict[str, tuple[Any, str, str]]], text: str) -> None:
+def write_into(path: Path, found: Found, text: str) -> None:
     """Put the discovered tables into the profile: drop the tables of the same decisions (and
     the comment lines just above them), keep every other line, append the new ones."""
     headers = {f'[decisions."{rule_id}"]' for rule_id in found}

@@ -74,6 +74,28 @@ def har_entry(exchange: Exchange, test: str, rule: str | None) -> dict[str, Any]
     }
 
 
+def json_shape(value: Any, depth: int = 2) -> str:
+    """The structure of a JSON body without its values: keys and types, two levels deep."""
+    if isinstance(value, dict):
+        if depth == 0:
+            return "{…}"
+        return "{" + ",".join(f"{k}:{json_shape(v, depth - 1)}" for k, v in sorted(value.items())) + "}"
+    if isinstance(value, list):
+        return "[" + (json_shape(value[0], depth) if value else "") + "]"
+    return type(value).__name__
+
+
+def body_shape(content: bytes, content_type: str) -> str:
+    """An answer's body in a few words: its JSON shape, or the start of any other body."""
+    if "json" in content_type:
+        try:
+            return json_shape(json.loads(content))
+        except ValueError:
+            pass
+    text = " ".join(content.decode("utf-8", "replace").split())
+    return (text[:80] + " …") if len(text) > 80 else (text or "no body")
+
+
 class TrafficRecorder:
     """Listens to the recording client; knows which test is running."""
 

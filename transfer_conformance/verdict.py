@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from transfer_conformance.client import Exchange
+from transfer_conformance.har import body_shape
 from transfer_contract.catalogue import rules
 
 
@@ -99,6 +100,8 @@ class RuleCheck:
                     "value": value,
                     "curl": exchange.curl,
                     "status": exchange.status,
+                    "title": exchange.title,
+                    "answer": body_shape(exchange.content, exchange.content_type),
                 }
             )
 
