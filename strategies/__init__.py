@@ -104,6 +104,8 @@ class TransferBody:
         ]
         if self.text is not None:
             parts.append(f"text={self.text[:40]!r}{'…' if len(self.text) > 40 else ''}")
+        if self.ids_as_strings and (self.agent or self.skill):
+            parts.append("ids as strings")
         return ", ".join(part for part in parts if part) or "neither agent nor skill"
 
 
