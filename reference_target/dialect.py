@@ -37,11 +37,13 @@ CASES = {
     54: "unsupported_media",
     62: "text_too_long",
     63: "string_id",
+    65: "text_characters",
 }
 XML_TRANSFER_FORMS = ("element", "text", "attribute")
 ID_STYLES = ("mixed", "strings", "numbers")
 EVENT_ORDERS = ("reference", "docs")
 UNAUTHORIZED_BODIES = ("envelope", "form")
+TEXT_CHARACTERS = ("any-xml", "documented")
 # The form-encoded answer LivePerson's Chat Agent API was seen to give a rejected token
 # (developer-center issue 193).
 OAUTH_REJECTED = (
@@ -58,6 +60,8 @@ class DialectError(ValueError):
 class Dialect:
     statuses: Mapping[str, int] = field(default_factory=dict)
     text_max_chars: int = 4000
+    # "documented": only letters, digits and plain punctuation (transfer_contract.domain)
+    text_characters: str = "any-xml"
     unauthorized_body: str = "envelope"
     ids: str = "mixed"
     string_ids_accepted: bool = True
@@ -82,6 +86,7 @@ class Dialect:
             ("ids", ID_STYLES),
             ("event_order", EVENT_ORDERS),
             ("unauthorized_body", UNAUTHORIZED_BODIES),
+            ("text_characters", TEXT_CHARACTERS),
         ):
             if getattr(dialect, name) not in allowed:
                 raise DialectError(f"[reference.dialect] {name} must be one of {', '.join(allowed)}")

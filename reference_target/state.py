@@ -16,6 +16,9 @@ from typing import Any
 
 from reference_target.dialect import Dialect
 from reference_target.faults import FaultName
+from transfer_contract.domain import PLAIN_ALPHABET
+
+DOCUMENTED_CHARACTERS = frozenset(PLAIN_ALPHABET)
 
 AVAILABILITY_STATES = ("Online", "Away", "Occupied")
 # Numeric chat states of the available-agents list (api-facts §1.2.5).
@@ -426,6 +429,8 @@ class World:
         limit = self.dialect.text_max_chars - (FaultName.TEXT_AT_LIMIT_REFUSED in self.faults)
         if len(text) > limit:
             raise ApiError(400, f"the text is longer than {self.dialect.text_max_chars} characters", 62)
+        if self.dialect.text_characters == "documented" and not set(text) <= DOCUMENTED_CHARACTERS:
+            raise ApiError(400, "the text holds characters beyond letters, digits and plain punctuation", 65)
         if FaultName.NON_ASCII_TEXT_REFUSED in self.faults and not text.isascii():
             raise ApiError(400, "the text holds characters outside ASCII", 64)
         if agent_id is not None:

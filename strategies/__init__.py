@@ -22,6 +22,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from strategies.xml_layouts import LAYOUTS, render_layout
+from transfer_contract.domain import MODEST_TEXT, PLAIN_ALPHABET
 from transfer_contract.spec import resolve
 from transfer_contract.xmlcodec import TRANSFER_FORMS
 
@@ -30,10 +31,10 @@ MAX_TEXT = int(TEXT_SCHEMA["maxLength"])
 # What XML 1.0 cannot carry (the spec's Text pattern): C0 controls but tab, LF and CR; U+FFFE/F.
 XML_FORBIDDEN = "".join(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r") + "\ufffe\uffff"
 
-# The documented domain of a transfer text: "alphanumeric" words, modest in length.
-PLAIN_ALPHABET = string.ascii_letters + string.digits + " .,?!'-"
+# The documented domain of a transfer text (PLAIN_ALPHABET, MODEST_TEXT): "alphanumeric"
+# words, modest in length.
 ALPHANUMERIC = string.ascii_letters + string.digits
-MODEST_TEXT = 120
+__all__ = ["MODEST_TEXT", "PLAIN_ALPHABET"]  # re-exported: tests and suites import them from here
 
 AGENT_REFS = ("receiving", "unknown", "away", "self")
 SKILL_REFS = ("available", "second_available", "unavailable", "unknown")

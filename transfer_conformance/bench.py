@@ -110,6 +110,8 @@ def run_suite(
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
+    # A run that fails before it starts (a usage error) writes no folder: keep its console anyway.
+    output.mkdir(parents=True, exist_ok=True)
     (output / "console.txt").write_text(done.stdout + done.stderr, encoding="utf-8")
     run = SuiteRun(name, fault.rule if fault else None, done.returncode, round(wall, 2))
     summary = RunSummary.load(output / "last-run.json")
