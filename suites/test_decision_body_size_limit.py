@@ -27,10 +27,7 @@ def test_body_over_the_limit_answers_the_decided_status(target, rule):
             body = padded_body(target, size)
             return target.transfer_raw(chat_id, body, "application/json", f"transfer of {size} bytes")
 
-        found, refusal = target.largest_accepted(probe, limit, SEARCH_UP_TO)
-        if found is not None:
-            rule.observe("max_bytes", found, refusal)
-            rule.observe("status", refusal.status, refusal)
+        rule.observe_limit("max_bytes", target.largest_accepted(probe, limit, SEARCH_UP_TO))
         return
     chat_id = target.open_chat()
     over = target.transfer_raw(

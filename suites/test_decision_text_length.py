@@ -20,10 +20,7 @@ def test_longest_text_is_accepted_and_one_more_is_refused(target, rule, encoding
             chat_id = target.open_chat()
             return target.transfer(chat_id, TransferBody(agent="receiving", text="x" * size), encoding)
 
-        found, refusal = target.largest_accepted(probe, longest, SEARCH_UP_TO)
-        if found is not None:
-            rule.observe("max_chars", found, refusal)
-            rule.observe("status", refusal.status, refusal)
+        rule.observe_limit("max_chars", target.largest_accepted(probe, longest, SEARCH_UP_TO))
         return
     chat_id = target.open_chat()
     accepted = target.transfer(chat_id, TransferBody(agent="receiving", text="x" * longest), encoding)

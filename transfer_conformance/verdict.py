@@ -105,5 +105,13 @@ class RuleCheck:
                 }
             )
 
+    def observe_limit(self, key: str, found: tuple[int | None, Exchange | None]) -> None:
+        """Record a limit Harness.largest_accepted found, as ``key``, and the status of the
+        refusal just above it, as ``status`` (discover mode; nothing when none was found)."""
+        size, refusal = found
+        if size is not None and refusal is not None:
+            self.observe(key, size, refusal)
+            self.observe("status", refusal.status, refusal)
+
     def refused(self, exchange: Exchange) -> None:
         check_refused(self.id, exchange)
