@@ -6,9 +6,10 @@ import re
 
 import pytest
 
+from reference_target.embedded import EmbeddedReference
 from tests.conftest import run_cli
 from transfer_conformance.bench import variant_names
-from transfer_conformance.discover import as_toml, table
+from transfer_conformance.discover import BEGIN, as_toml, table, write_into
 from transfer_contract.paths import TARGETS
 from transfer_contract.tomlfile import read_toml
 
@@ -47,8 +48,6 @@ def test_discovered_table_is_the_declared_one_and_passes_strictly(name, tmp_path
 
 
 def test_write_keeps_other_lines_and_replaces_old_entries(tmp_path):
-    from transfer_conformance.discover import write_into
-
     profile = tmp_path / "staging.toml"
     profile.write_text(
         '# staging, eu region\nname = "staging"  # kept\n\n'
@@ -64,6 +63,37 @@ def test_write_keeps_other_lines_and_replaces_old_entries(tmp_path):
     data = read_toml(profile)
     assert data["decisions"]["decision-status-neither"] == {"status": 422}
     assert data["decisions"]["decision-hostile-xml"] == {"skip": "behind a WAF"}
+    # A second --write replaces the first one's block, comments and all.
+    again = {"decision-status-neither": {"status": (409, "seen 1 of 1 times", "curl …")}}
+    write_into(profile, again, as_toml(again, "staging", {"decision-path-suffix": "Expected: x / Actual: y"}))
+    text = profile.read_text(encoding="utf-8")
+    assert text.count(BEGIN) == 1 and "422" not in text and "# staging, eu region" in text
+    data = read_toml(profile)
+    assert data["decisions"]["decision-status-neither"] == {"status": 409}
+    assert "decision-path-suffix" not in data["decisions"], "an unexplained failure is never declared"
+    assert '# [decisions."decision-path-suffix"]' in text
+
+
+def test_a_server_error_or_success_where_an_error_is_due_is_never_learnt():
+    seen = [
+        {"rule": "decision-status-unknown-target", "key": "status", "value": 500, "curl": "c", "status": 500},
+        {"rule": "decision-hostile-xml", "key": "status", "value": 200, "curl": "c", "status": 200},
+        {"rule": "decision-status-neither", "key": "status", "value": 422, "curl": "c", "status": 422},
+    ]
+    found, broken = table(seen)
+    assert set(found) == {"decision-status-neither"}
+    assert set(broken) == {"decision-status-unknown-target", "decision-hostile-xml"}
+
+
+def test_a_broken_decision_is_shown_not_declared():
+    """Against a reference that expands XML entities (a fault), discover declares nothing for
+    the hostile-XML decision and says why, commented out."""
+    with EmbeddedReference(("entities_expanded",)) as served:
+        done = run_cli("discover", "--target", "reference", "--target-url", served.url)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert '\n[decisions."decision-hostile-xml"]' not in done.stdout
+    assert '# [decisions."decision-hostile-xml"]' in done.stdout
+    assert "1 decision(s) the target does not follow as decided" in done.stdout
 
 
 def test_only_differences_and_widening_entries_are_written():
@@ -74,7 +104,8 @@ def test_only_differences_and_widening_entries_are_written():
         {"rule": "decision-hostile-xml", "key": "status", "value": 400, "curl": "c4", "status": 400},
         {"rule": "decision-text-length", "key": "max_chars", "value": 4000, "curl": "c5", "status": 400},
     ]
-    found = table(seen)
+    found, broken = table(seen)
+    assert not broken
     value, how_often, evidence = found["decision-status-neither"]["status"]
     assert (value, how_often) == (422, "seen 2 of 3 times") and evidence.endswith("c2")
     assert "decision-hostile-xml" not in found, "the default is not declared"

@@ -16,12 +16,13 @@ import json
 import subprocess
 import tempfile
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from strategies import WIDENING
 from transfer_conformance.profile import profile_path
-from transfer_conformance.summary import ExitCode, run_command
+from transfer_conformance.summary import ExitCode, RunSummary, run_command
 from transfer_contract.catalogue import rules
 
 EVIDENCE_CHARS = 300
@@ -31,7 +32,16 @@ class DiscoverError(ValueError):
     """The discovery run could not judge the target (unreachable, set-up failed)."""
 
 
-def observe(target: str, target_url: str | None = None) -> list[dict[str, Any]]:
+@dataclass
+class Seen:
+    """What the discovery run saw: the checks' observations, and the decision rules whose
+    checks failed (rule -> the first failure's Expected / Actual)."""
+
+    observations: list[dict[str, Any]]
+    failures: dict[str, str]
+
+
+def observe(target: str, target_url: str | None = None) -> Seen:
     """Run the decision rules against ``target`` and return what their checks saw."""
     decisions = [rule.id for rule in rules().values() if rule.kind == "decision" and rule.check == "suite"]
     with tempfile.TemporaryDirectory() as folder:
@@ -45,7 +55,23 @@ def observe(target: str, target_url: str | None = None) -> list[dict[str, Any]]:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode in (ExitCode.USAGE, ExitCode.BROKEN) or not seen.exists():
             raise DiscoverError(f"the discovery run could not judge the target:\n{done.stdout[-2000:]}")
-        return json.loads(seen.read_text(encoding="utf-8"))
+        summary = RunSummary.load(Path(folder) / "run" / "last-run.json")
+        failures: dict[str, str] = {}
+        for result in summary.results if summary else []:
+            if result.outcome == "failed" and result.rule and result.rule not in failures:
+                lines = result.message.splitlines()
+                failures[result.rule] = " / ".join(
+                    line for line in lines if line.startswith(("Expected:", "Actual:"))
+                )
+        return Seen(json.loads(seen.read_text(encoding="utf-8")), failures)
+
+
+def learnable(key: str, value: Any) -> bool:
+    """Whether a value may be a decision: a refusal's status is a 4xx (a 2xx where an error is
+    due, or a 5xx, is a broken rule, not a choice)."""
+    if key == "status" or key.endswith("_status"):
+        return isinstance(value, int) and 400 <= value < 500
+    return True
 
 
 Found = dict[str, dict[str, tuple[Any, str, str]]]
@@ -62,31 +88,41 @@ def evidence_of(observation: dict[str, Any]) -> str:
     return " ".join(answered.split()) + (f"\n#   {curl}" if curl else "")
 
 
-def table(observations: list[dict[str, Any]]) -> Found:
+def table(observations: list[dict[str, Any]]) -> tuple[Found, dict[str, str]]:
     """rule -> key -> (the value seen most, how often of how many, its evidence), for the
-    values that differ from rules.yaml's defaults and for the widening entries."""
+    values that differ from rules.yaml's defaults and for the widening entries; and the rules
+    whose value seen most cannot be a decision (rule -> why)."""
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for observation in observations:
         grouped[(observation["rule"], observation["key"])].append(observation)
     found: Found = defaultdict(dict)
+    broken: dict[str, str] = {}
     for (rule_id, key), seen in sorted(grouped.items()):
         counts = Counter(json.dumps(o["value"]) for o in seen)
         value = json.loads(counts.most_common(1)[0][0])
+        example = next(o for o in seen if json.dumps(o["value"]) == json.dumps(value))
+        if not learnable(key, value):
+            broken[rule_id] = f"{key} {value} where an error (4xx) was due: {evidence_of(example)}"
+            continue
         # A widening entry is written even at its default: declared, it lets MUST generators
         # send what this target was seen to accept (strategies.TextDomain).
         if rules()[rule_id].expect.get(key) == value and WIDENING.get(rule_id) != key:
             continue
-        example = next(o for o in seen if json.dumps(o["value"]) == json.dumps(value))
-        found[rule_id][key] = (
-            value,
-            f"seen {counts[json.dumps(value)]} of {len(seen)} times",
-            evidence_of(example),
-        )
-    return dict(found)
+        how_often = f"seen {counts[json.dumps(value)]} of {len(seen)} times"
+        found[rule_id][key] = (value, how_often, evidence_of(example))
+    for rule_id in broken:
+        found.pop(rule_id, None)
+    return dict(found), broken
 
 
-def as_toml(found: Found, target: str) -> str:
-    lines = [f"# [decisions] discovered by `transfer-conformance discover --target {target}`"]
+BEGIN = "# --- discovered by `transfer-conformance discover` (replaced by its next --write) ---"
+END = "# --- end of what discover wrote ---"
+
+
+def as_toml(found: Found, target: str, unexplained: dict[str, str] | None = None) -> str:
+    """The table to paste; ``unexplained``: decision rules the target does not follow in a way
+    no setting describes (rule -> what was seen), shown commented out, never declared."""
+    lines = [BEGIN, f"# `transfer-conformance discover --target {target}`"]
     if not found:
         lines.append("# (every observed decision matches rules.yaml's defaults: nothing to declare)")
     elif all(
@@ -101,23 +137,36 @@ def as_toml(found: Found, target: str) -> str:
             lines.append(f"# {key} = {json.dumps(value)}, {how_often}: {evidence}")
         lines.append(f'[decisions."{rule_id}"]')
         lines += [f"{key} = {json.dumps(value)}" for key, (value, _, _) in entries.items()]
-    return "\n".join(lines) + "\n"
+    for rule_id, why in (unexplained or {}).items():
+        lines += [
+            "",
+            f"# {rule_id}: the target does not do what rules.yaml decides, and no setting says what",
+            f"# it does instead ({' '.join(why.split())[:EVIDENCE_CHARS]}).",
+            "# A strict run fails on it. If this is the target's own decision, not a bug, uncomment:",
+            f'# [decisions."{rule_id}"]',
+            f'# skip = "this target decides otherwise than: {rules()[rule_id].title}"',
+        ]
+    return "\n".join([*lines, END]) + "\n"
 
 
 def write_into(path: Path, found: Found, text: str) -> None:
-    """Put the discovered tables into the profile: drop the tables of the same decisions (and
-    the comment lines just above them), keep every other line, append the new ones."""
+    """Put the discovered tables into the profile: drop what an earlier --write put there, and
+    the tables of the same decisions (with the comment lines just above them); keep every
+    other line; append the new block."""
     headers = {f'[decisions."{rule_id}"]' for rule_id in found}
     kept: list[str] = []
-    skipping = False
+    skipping = earlier = False
     for line in path.read_text(encoding="utf-8").splitlines():
         stripped = line.strip()
+        if stripped == BEGIN:
+            earlier = True
+        if earlier:
+            earlier = stripped != END
+            continue
         if stripped.startswith("["):
             skipping = stripped in headers
             if skipping:
-                while (
-                    kept and kept[-1].lstrip().startswith("# ") and not kept[-1].startswith("# [decisions]")
-                ):
+                while kept and kept[-1].lstrip().startswith("# "):
                     kept.pop()
         if not skipping:
             kept.append(line)
@@ -125,11 +174,16 @@ def write_into(path: Path, found: Found, text: str) -> None:
 
 
 def run_discover(target: str, target_url: str | None, write: bool) -> int:
-    found = table(observe(target, target_url))
-    text = as_toml(found, target)
+    seen = observe(target, target_url)
+    found, broken = table(seen.observations)
+    unexplained = {rule: why for rule, why in seen.failures.items() if rule not in found}
+    unexplained.update(broken)
+    text = as_toml(found, target, unexplained)
     print(text, end="")
     if write:
         path = profile_path(target)
         write_into(path, found, text)
         print(f"written into {path}")
+    if unexplained:
+        print(f"{len(unexplained)} decision(s) the target does not follow as decided: see above")
     return ExitCode.OK
