@@ -8,6 +8,9 @@ every status a decision names, the XML transfer form, the 401 body's form, the t
 limits (searched), whether string ids and characters beyond [A-Za-z0-9] are accepted; the last
 three are written even at their defaults, since declared they widen what MUST rules send. `--write`
 puts the table into the profile file, replacing those entries and keeping everything else.
+
+It learns choices, not bugs: a refusal status is learnt only as a 4xx, and a decision whose
+checks fail in a way no setting describes is shown commented out, never declared.
 """
 
 from __future__ import annotations
