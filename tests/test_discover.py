@@ -80,9 +80,9 @@ def test_a_server_error_or_success_where_an_error_is_due_is_never_learnt():
         {"rule": "decision-hostile-xml", "key": "status", "value": 200, "curl": "c", "status": 200},
         {"rule": "decision-status-neither", "key": "status", "value": 422, "curl": "c", "status": 422},
     ]
-    found, broken = table(seen)
+    found, not_choices = table(seen)
     assert set(found) == {"decision-status-neither"}
-    assert set(broken) == {"decision-status-unknown-target", "decision-hostile-xml"}
+    assert set(not_choices) == {"decision-status-unknown-target", "decision-hostile-xml"}
 
 
 def test_a_broken_decision_is_shown_not_declared():
@@ -104,9 +104,22 @@ def test_only_differences_and_widening_entries_are_written():
         {"rule": "decision-hostile-xml", "key": "status", "value": 400, "curl": "c4", "status": 400},
         {"rule": "decision-text-length", "key": "max_chars", "value": 4000, "curl": "c5", "status": 400},
     ]
-    found, broken = table(seen)
-    assert not broken
+    found, not_choices = table(seen)
+    assert not not_choices
     value, how_often, evidence = found["decision-status-neither"]["status"]
     assert (value, how_often) == (422, "seen 2 of 3 times") and evidence.endswith("c2")
     assert "decision-hostile-xml" not in found, "the default is not declared"
     assert found["decision-text-length"]["max_chars"][0] == 4000, "a widening entry is declared"
+
+
+def test_a_decision_that_cannot_be_judged_costs_only_itself(tmp_path):
+    """Against a reference that accepts transfers to an unavailable skill (a fault), the
+    error-body decision's precondition (a refusal) never holds: it is named as not judged and
+    the run exits 3, while everything else learnt is still printed and written."""
+    profile = undeclared_copy("reference", tmp_path)
+    with EmbeddedReference(("unavailable_skill_accepted",)) as served:
+        done = run_cli("discover", "--target", str(profile), "--target-url", served.url, "--write")
+    assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "could not be judged" in done.stdout and "  decision-error-body: " in done.stdout
+    assert '# [decisions."decision-status-unavailable-skill"]' in done.stdout
+    assert read_toml(profile)["decisions"]["decision-text-length"] == {"max_chars": 4000}

@@ -37,11 +37,24 @@ class DiscoverError(ValueError):
 
 @dataclass
 class Seen:
-    """What the discovery run saw: the checks' observations, and the decision rules whose
-    checks failed (rule -> the first failure's Expected / Actual)."""
+    """What the discovery run saw: the checks' observations; the decision rules whose checks
+    failed and those a test of which could not be judged (broken: set-up, deadline, a
+    misbehaving answer), each rule -> the first such result's message."""
 
     observations: list[dict[str, Any]]
     failures: dict[str, str]
+    unjudged: dict[str, str]
+
+
+def first_by_rule(summary: RunSummary, outcome: str) -> dict[str, str]:
+    """rule -> the message of its first result with ``outcome``, Expected / Actual when it has them."""
+    found: dict[str, str] = {}
+    for result in summary.results:
+        if result.outcome == outcome and result.rule and result.rule not in found:
+            lines = result.message.splitlines()
+            judged = [line for line in lines if line.startswith(("Expected:", "Actual:"))]
+            found[result.rule] = " / ".join(judged or lines[:1])
+    return found
 
 
 def observe(target: str, target_url: str | None = None) -> Seen:
@@ -56,17 +69,16 @@ def observe(target: str, target_url: str | None = None) -> Seen:
         for rule_id in decisions:
             command += ["--rule", rule_id]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode in (ExitCode.USAGE, ExitCode.BROKEN) or not seen.exists():
-            raise DiscoverError(f"the discovery run could not judge the target:\n{done.stdout[-2000:]}")
         summary = RunSummary.load(Path(folder) / "run" / "last-run.json")
-        failures: dict[str, str] = {}
-        for result in summary.results if summary else []:
-            if result.outcome == "failed" and result.rule and result.rule not in failures:
-                lines = result.message.splitlines()
-                failures[result.rule] = " / ".join(
-                    line for line in lines if line.startswith(("Expected:", "Actual:"))
-                )
-        return Seen(json.loads(seen.read_text(encoding="utf-8")), failures)
+        # A test that broke (a deadline, an odd answer) costs its own decisions, not the rest:
+        # only a run that never judged anything gives nothing to learn from.
+        if done.returncode == ExitCode.USAGE or summary is None or summary.setup_error or not seen.exists():
+            raise DiscoverError(f"the discovery run could not judge the target:\n{done.stdout[-2000:]}")
+        return Seen(
+            json.loads(seen.read_text(encoding="utf-8")),
+            first_by_rule(summary, "failed"),
+            first_by_rule(summary, "broken"),
+        )
 
 
 def learnable(key: str, value: Any) -> bool:
@@ -80,32 +92,35 @@ def learnable(key: str, value: Any) -> bool:
 Found = dict[str, dict[str, tuple[Any, str, str]]]
 
 
+def answered(observation: dict[str, Any]) -> str:
+    """The observed request's title, and the status and body shape it was answered with."""
+    title, answer = observation.get("title", "request"), observation.get("answer", "")
+    return " ".join(f"{title} -> {observation['status']} {answer}".split())
+
+
 def evidence_of(observation: dict[str, Any]) -> str:
-    """What shows an entry: the request's title, what it was answered, and its curl (one line
-    each: a 64 KiB probe body or a line break would not fit in a comment)."""
+    """What shows an entry: answered(), then the curl on a comment line of its own (each one
+    line: a 64 KiB probe body or a line break would not fit in a comment)."""
     curl = " ".join(observation["curl"].split())
     curl = curl if len(curl) <= EVIDENCE_CHARS else curl[:EVIDENCE_CHARS] + " …"
-    answered = (
-        f"{observation.get('title', 'request')} -> {observation['status']} {observation.get('answer', '')}"
-    )
-    return " ".join(answered.split()) + (f"\n#   {curl}" if curl else "")
+    return answered(observation) + (f"\n#   {curl}" if curl else "")
 
 
 def table(observations: list[dict[str, Any]]) -> tuple[Found, dict[str, str]]:
     """rule -> key -> (the value seen most, how often of how many, its evidence), for the
     values that differ from rules.yaml's defaults and for the widening entries; and the rules
-    whose value seen most cannot be a decision (rule -> why)."""
+    whose value seen most cannot be a choice (rule -> why)."""
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for observation in observations:
         grouped[(observation["rule"], observation["key"])].append(observation)
     found: Found = defaultdict(dict)
-    broken: dict[str, str] = {}
+    not_choices: dict[str, str] = {}
     for (rule_id, key), seen in sorted(grouped.items()):
         counts = Counter(json.dumps(o["value"]) for o in seen)
         value = json.loads(counts.most_common(1)[0][0])
         example = next(o for o in seen if json.dumps(o["value"]) == json.dumps(value))
         if not learnable(key, value):
-            broken[rule_id] = f"{key} {value} where an error (4xx) was due: {evidence_of(example)}"
+            not_choices[rule_id] = f"{key} {value} where an error (4xx) was due: {answered(example)}"
             continue
         # A widening entry is written even at its default: declared, it lets MUST generators
         # send what this target was seen to accept (strategies.TextDomain).
@@ -113,9 +128,9 @@ def table(observations: list[dict[str, Any]]) -> tuple[Found, dict[str, str]]:
             continue
         how_often = f"seen {counts[json.dumps(value)]} of {len(seen)} times"
         found[rule_id][key] = (value, how_often, evidence_of(example))
-    for rule_id in broken:
+    for rule_id in not_choices:
         found.pop(rule_id, None)
-    return dict(found), broken
+    return dict(found), not_choices
 
 
 BEGIN = "# --- discovered by `transfer-conformance discover` (replaced by its next --write) ---"
@@ -178,9 +193,9 @@ def write_into(path: Path, found: Found, text: str) -> None:
 
 def run_discover(target: str, target_url: str | None, write: bool) -> int:
     seen = observe(target, target_url)
-    found, broken = table(seen.observations)
+    found, not_choices = table(seen.observations)
     unexplained = {rule: why for rule, why in seen.failures.items() if rule not in found}
-    unexplained.update(broken)
+    unexplained.update(not_choices)
     text = as_toml(found, target, unexplained)
     print(text, end="")
     if write:
@@ -189,4 +204,10 @@ def run_discover(target: str, target_url: str | None, write: bool) -> int:
         print(f"written into {path}")
     if unexplained:
         print(f"{len(unexplained)} decision(s) the target does not follow as decided: see above")
+    if seen.unjudged:
+        # What was learnt stands (and is written); the rest needs another look, so exit 3.
+        print(f"{len(seen.unjudged)} decision(s) could not be judged, nothing learnt for them:")
+        for rule_id, why in seen.unjudged.items():
+            print(f"  {rule_id}: {' '.join(why.split())[:EVIDENCE_CHARS]}")
+        return ExitCode.BROKEN
     return ExitCode.OK
