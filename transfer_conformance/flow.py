@@ -321,14 +321,12 @@ class Harness:
             return answers[size].status == 200
 
         low, above = 0, high + 1  # low: largest known accepted; above: smallest known refused
-        if accepted(hint):
-            low = hint
-            if accepted(hint + 1):
-                low = hint + 1
-            else:
-                above = hint + 1
-        else:
+        if not accepted(hint):
             above = hint
+        elif accepted(hint + 1):
+            low = hint + 1
+        else:
+            low, above = hint, hint + 1
         while above > high and low < high:
             step = min(max(low * 2, 1), high)
             if accepted(step):

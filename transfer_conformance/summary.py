@@ -94,8 +94,7 @@ class RunSummary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSummary:
-        known = {f.name for f in fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
+        values = _known(cls, data)
         values["target"] = TargetInfo(**_known(TargetInfo, data.get("target") or {}))
         values["results"] = [Result(**_known(Result, r)) for r in data.get("results", [])]
         return cls(**values)

@@ -85,7 +85,7 @@ class RuleCheck:
     def status(self, exchange: Exchange, expected: int, key: str = "status") -> None:
         """The exchange answered ``expected`` (the decision's ``key``); in discover mode, note
         what it answered instead."""
-        if self.observations is not None:
+        if self.discovering:
             self.observe(key, exchange.status, exchange)
             return
         check_status(self.id, exchange, expected)
