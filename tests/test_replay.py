@@ -1,6 +1,8 @@
 """`replay` of a failing test against the faulty target reproduces it, against the reference it
 does not; the replayed chats end and the replaying agents log out."""
 
+import socket
+
 import pytest
 import requests
 
@@ -49,4 +51,14 @@ def test_replay_says_whether_the_failure_reproduces(failing_run, faults, exit_co
 def test_replay_of_a_test_that_did_not_fail_is_a_clear_error(failing_run):
     done = run_cli("replay", "text-optional", "--output", str(failing_run))
     assert done.returncode == 2 and "no failed test or rule 'text-optional'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_folder_without_a_run_is_refused_before_any_target_is_touched(tmp_path):
+    """Nothing to replay: a usage error (exit 2), and no set-up is tried (the port is closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    done = run_cli("replay", "text-optional", "--output", str(tmp_path), "--target-url", closed)
+    assert done.returncode == 2 and "no last-run.json" in done.stderr, done.stdout + done.stderr
     assert "Traceback" not in done.stderr

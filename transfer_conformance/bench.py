@@ -27,7 +27,7 @@ from transfer_conformance.api import ChatApi
 from transfer_conformance.client import RecordingClient
 from transfer_conformance.paths import REPORTS
 from transfer_conformance.profile import load_profile
-from transfer_conformance.summary import RunSummary, run_command
+from transfer_conformance.summary import SUMMARY_FILE, RunSummary, run_command
 from transfer_contract.catalogue import rules
 from transfer_contract.paths import OPENAPI, TARGETS
 
@@ -114,7 +114,7 @@ def run_suite(
     output.mkdir(parents=True, exist_ok=True)
     (output / "console.txt").write_text(done.stdout + done.stderr, encoding="utf-8")
     run = SuiteRun(name, fault.rule if fault else None, done.returncode, round(wall, 2))
-    summary = RunSummary.load(output / "last-run.json")
+    summary = RunSummary.load(output / SUMMARY_FILE)
     if summary:
         run.failed_rules = summary.rules_with("failed")
         run.broken_rules = summary.rules_with("broken")

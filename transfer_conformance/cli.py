@@ -34,10 +34,17 @@ from transfer_conformance.known_issues import load_known_issues
 from transfer_conformance.paths import REPORTS, SUITES
 from transfer_conformance.profile import ConfigError, load_profile
 from transfer_conformance.regression import regression_bodies
-from transfer_conformance.replay import ReplayError, run_replay
+from transfer_conformance.replay import ReplayError, failing_result, run_replay
 from transfer_conformance.report import ReportError, generate_report, open_report, redact_file, redact_tree
 from transfer_conformance.secrets import REGISTRY
-from transfer_conformance.summary import RUN_PROFILES, ExitCode, RunSummary
+from transfer_conformance.summary import (
+    PREVIOUS_FILE,
+    RUN_PROFILES,
+    SUMMARY_FILE,
+    ExitCode,
+    NoRunError,
+    RunSummary,
+)
 from transfer_contract.catalogue import CatalogueError, rules
 from transfer_contract.paths import TARGETS
 
@@ -228,10 +235,10 @@ def run_and_judge(args: argparse.Namespace) -> int:
 
     validate_run(args)
     output = Path(args.output) if args.output else REPORTS
-    results, summary_path = output / "allure-results", output / "last-run.json"
+    results, summary_path = output / "allure-results", output / SUMMARY_FILE
     output.mkdir(parents=True, exist_ok=True)
     if summary_path.exists():
-        shutil.copyfile(summary_path, output / "previous-run.json")
+        shutil.copyfile(summary_path, output / PREVIOUS_FILE)
     summary_path.unlink(missing_ok=True)
     code = pytest.main(pytest_arguments(args, results, summary_path))
     if code == pytest.ExitCode.USAGE_ERROR:
@@ -243,7 +250,7 @@ def run_and_judge(args: argparse.Namespace) -> int:
     if summary is None:
         print("error: the run's summary cannot be read", file=sys.stderr)
         return ExitCode.BROKEN
-    summary.first_seen = first_seen(summary, output / "previous-run.json")
+    summary.first_seen = first_seen(summary, output / PREVIOUS_FILE)
     summary.save(summary_path)
     redact_tree(results)
     redact_file(output / "junit.xml")
@@ -298,7 +305,7 @@ def command_report(args: argparse.Namespace) -> int:
     root = Path(args.output) if args.output else REPORTS
     try:
         if args.action == "generate":
-            summary = RunSummary.load(root / "last-run.json") or RunSummary()
+            summary = RunSummary.load(root / SUMMARY_FILE) or RunSummary()
             print(generate_report(root / "allure-results", summary, args.single_file, root))
             return ExitCode.OK
         return open_report(args.action, root)
@@ -310,7 +317,7 @@ def command_file_regression(args: argparse.Namespace) -> int:
 
     root = Path(args.output) if args.output else REPORTS
     try:
-        bodies = regression_bodies(root / "last-run.json", root / "previous-run.json", args.test)
+        bodies = regression_bodies(root / SUMMARY_FILE, root / PREVIOUS_FILE, args.test)
     except FileNotFoundError as error:
         raise UsageError(str(error)) from None
     if not bodies:
@@ -341,6 +348,11 @@ def command_discover(args: argparse.Namespace) -> int:
 
 
 def command_replay(args: argparse.Namespace) -> int:
+    try:
+        # What to replay first: a folder without that failure needs no target set up.
+        result = failing_result(args.output, args.test)
+    except (ReplayError, NoRunError) as error:
+        raise UsageError(str(error)) from None
     profile = load_profile(args.target)
     if args.target_url:
         profile.with_url(args.target_url)
@@ -354,10 +366,10 @@ def command_replay(args: argparse.Namespace) -> int:
         harness = Harness(ChatApi(profile, RecordingClient(profile.request_timeout_s)), profile.ids())
         try:
             harness.bring_agents_online()
-            return run_replay(harness, args.output, args.test)
-        except (ReplayError, SetupError, TargetUnreachable) as error:
-            print(f"error: {REGISTRY.mask(str(error))}", file=sys.stderr)
-            return ExitCode.BROKEN if not isinstance(error, ReplayError) else ExitCode.USAGE
+            return run_replay(harness, result)
+        except (SetupError, TargetUnreachable) as error:
+            print(f"BROKEN: {REGISTRY.mask(str(error))}", file=sys.stderr)
+            return ExitCode.BROKEN
         finally:
             harness.log_out()
     finally:
@@ -378,7 +390,7 @@ def command_diff(args: argparse.Namespace) -> int:
         raise UsageError("diff takes two run folders, or --target twice (two targets run now)")
     try:
         return run_diff(folders[0], folders[1], args.timing_ms, args.markdown, args.report)
-    except DiffError as error:
+    except (DiffError, NoRunError) as error:
         raise UsageError(str(error)) from None
 
 

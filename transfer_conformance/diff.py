@@ -63,9 +63,7 @@ def template(url: str) -> str:
 
 
 def load_run(folder: Path) -> dict[str, RuleView]:
-    summary = RunSummary.load(folder / "last-run.json")
-    if summary is None:
-        raise DiffError(f"{folder}: no last-run.json (give a folder a run wrote with --output)")
+    summary = RunSummary.of_run(folder)
     outcomes: dict[str, list[str]] = defaultdict(list)
     for result in summary.results:
         if result.rule:
@@ -162,8 +160,8 @@ def add_to_report(changes: list[Change], a: Path, b: Path) -> Path:
     """Put the diff into B's HTML report as a page of its own (group "Release diff"), failed
     when a rule got worse, and build B's report again; the report's index."""
     results = b / "allure-results"
-    summary = RunSummary.load(b / "last-run.json")
-    if summary is None or not results.is_dir():
+    summary = RunSummary.of_run(b)
+    if not results.is_dir():
         raise DiffError(f"{b}: no allure-results to build a report from")
     # One page per baseline: diffing B against the same A again replaces it.
     page_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"transfer-conformance-diff:{a.resolve()}"))

@@ -25,7 +25,7 @@ from typing import Any
 
 from strategies import WIDENING
 from transfer_conformance.profile import profile_path
-from transfer_conformance.summary import ExitCode, RunSummary, run_command
+from transfer_conformance.summary import SUMMARY_FILE, ExitCode, RunSummary, run_command
 from transfer_contract.catalogue import rules
 
 EVIDENCE_CHARS = 300
@@ -69,7 +69,7 @@ def observe(target: str, target_url: str | None = None) -> Seen:
         for rule_id in decisions:
             command += ["--rule", rule_id]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
-        summary = RunSummary.load(Path(folder) / "run" / "last-run.json")
+        summary = RunSummary.load(Path(folder) / "run" / SUMMARY_FILE)
         # A test that broke (a deadline, an odd answer) costs its own decisions, not the rest:
         # only a run that never judged anything gives nothing to learn from.
         if done.returncode == ExitCode.USAGE or summary is None or summary.setup_error or not seen.exists():

@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 from transfer_conformance.api import BEARER_PLACEHOLDER
-from transfer_conformance.client import TargetUnreachable
 from transfer_conformance.flow import Harness
 from transfer_conformance.summary import ExitCode, Result, RunSummary
 
@@ -43,7 +42,10 @@ class Step:
         return self.recorded == self.replayed
 
 
-def failing_result(summary: RunSummary, wanted: str) -> Result:
+def failing_result(run_folder: Path, wanted: str) -> Result:
+    """The failed result of the run in ``run_folder`` that ``wanted`` (a test id, its end, or a
+    rule) names, with its recorded requests."""
+    summary = RunSummary.of_run(run_folder)
     for result in summary.failed():
         if wanted in (result.nodeid, result.rule) or result.nodeid.endswith(wanted):
             if not result.exchanges:
@@ -147,15 +149,11 @@ def report(result: Result, steps: list[Step]) -> tuple[str, bool]:
     return "\n".join([*lines, verdict]), reproduces
 
 
-def run_replay(harness: Harness, run_folder: Path, wanted: str) -> int:
-    summary = RunSummary.load(run_folder / "last-run.json")
-    if summary is None:
-        raise ReplayError(f"{run_folder}: no last-run.json (give the folder a run wrote with --output)")
-    result = failing_result(summary, wanted)
+def run_replay(harness: Harness, result: Result) -> int:
+    """Replay ``result`` (failing_result) against the harness's target, set up already; a
+    target that does not answer raises TargetUnreachable (broken, not a usage error)."""
     try:
         steps = replay(harness, result.exchanges)
-    except TargetUnreachable as error:
-        raise ReplayError(f"the target did not answer: {error}") from None
     finally:
         harness.clean_up()
     text, reproduces = report(result, steps)

@@ -16,6 +16,15 @@ from typing import Any
 from transfer_conformance.secrets import REGISTRY
 
 RUN_PROFILES = ("dev", "ci", "nightly")
+# A run folder (`run --output`) holds its summary, and the one of the run before, by these names.
+SUMMARY_FILE = "last-run.json"
+PREVIOUS_FILE = "previous-run.json"
+
+
+class NoRunError(ValueError):
+    """A folder that holds no run: no readable summary."""
+
+
 OUTCOMES = ("passed", "failed", "broken", "skipped")
 
 
@@ -91,6 +100,14 @@ class RunSummary:
         except (OSError, ValueError):
             return None
         return cls.from_dict(data) if isinstance(data, dict) else None
+
+    @classmethod
+    def of_run(cls, folder: Path) -> RunSummary:
+        """The summary of the run in ``folder``; NoRunError, naming the folder, when none."""
+        summary = cls.load(folder / SUMMARY_FILE)
+        if summary is None:
+            raise NoRunError(f"{folder}: no {SUMMARY_FILE} (give a folder a run wrote with --output)")
+        return summary
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSummary:
