@@ -97,8 +97,12 @@ def test_known_issue_is_shown_as_known_and_does_not_fail_the_run(tmp_path):
     done = run_cli(*args, "--known-issues", str(known))
     assert done.returncode == 0, done.stdout[-2000:]
     assert "known issue CHAT-42" in done.stdout
-    results = (tmp_path / "out" / "allure-results").glob("*-result.json")
+    results = list((tmp_path / "out" / "allure-results").glob("*-result.json"))
     assert any('"known-issue"' in path.read_text() for path in results)
+    # A report built again (report generate, diff --report) labels a known issue once.
+    again = run_cli("report", "generate", "--known-issues", str(known), "--output", str(tmp_path / "out"))
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert max(path.read_text().count('"known-issue"') for path in results) == 1
     nothing = run_cli("file-regression", "--known-issues", str(known), "--output", str(tmp_path / "out"))
     assert "no failure to file" in nothing.stdout
 

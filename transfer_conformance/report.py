@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from transfer_conformance import __version__
-from transfer_conformance.known_issues import load_known_issues
+from transfer_conformance.known_issues import KnownIssues, load_known_issues
 from transfer_conformance.paths import REPORT_TOOL, REPORTS
 from transfer_conformance.secrets import REGISTRY
 from transfer_conformance.summary import Result, RunSummary
@@ -118,9 +118,9 @@ def categories() -> list[dict[str, Any]]:
     ]
 
 
-def mark_known_issues(results: Path, summary: RunSummary) -> list[dict[str, Any]]:
-    """Label the results of known issues, and build Allure resolutions for them."""
-    known = load_known_issues()
+def mark_known_issues(results: Path, summary: RunSummary, known: KnownIssues) -> list[dict[str, Any]]:
+    """Label the results of known issues (once: a report built again finds them labelled), and
+    build Allure resolutions for them."""
     target = summary.target.name
     resolutions: list[dict[str, Any]] = []
     by_node = {r.nodeid: r for r in summary.results}
@@ -132,8 +132,9 @@ def mark_known_issues(results: Path, summary: RunSummary) -> list[dict[str, Any]
         issue = known.find(result, target)
         if issue is None or data.get("status") not in ("failed", "broken"):
             continue
-        data["labels"].append({"name": "known-issue", "value": issue.ticket or "muted"})
-        path.write_text(json.dumps(data), encoding="utf-8")
+        if "known-issue" not in labels:
+            data["labels"].append({"name": "known-issue", "value": issue.ticket or "muted"})
+            path.write_text(json.dumps(data), encoding="utf-8")
         rule: dict[str, Any] = {"testCaseId": [data["testCaseId"]]} if "testCaseId" in data else {}
         if issue.muted:
             rule.update(resolution="muted", comment=issue.comment or "muted in known-issues.toml")
@@ -158,11 +159,11 @@ def write_config(
     summary: RunSummary,
     resolutions: list[dict[str, Any]],
     single_file: bool,
+    tracker_url: str = "",
     append_history: bool = True,
     variables: dict[str, str] | None = None,
 ) -> Path:
     target = summary.target
-    known = load_known_issues()
     config: dict[str, Any] = {
         "name": f"Transfer a Chat conformance: {target.name or '?'}",
         "output": str(root / ("single-file" if single_file else "html")),
@@ -190,8 +191,8 @@ def write_config(
     }
     if resolutions:
         config["resolutions"] = {"rules": resolutions}
-        if known.tracker_url:
-            config["resolutions"]["links"] = {"tracker": {"urlTemplate": known.tracker_url}}
+        if tracker_url:
+            config["resolutions"]["links"] = {"tracker": {"urlTemplate": tracker_url}}
     path = root / "allurerc.mjs"
     path.write_text(f"export default {json.dumps(config, indent=1)};\n", encoding="utf-8")
     return path
@@ -216,7 +217,8 @@ def generate_report(
     shutil.rmtree(output, ignore_errors=True)
     history = root / "history"
     history.mkdir(parents=True, exist_ok=True)
-    resolutions = mark_known_issues(results, summary)
+    known = load_known_issues()
+    resolutions = mark_known_issues(results, summary, known)
     target_name = summary.target.name
     (results / "executor.json").write_text(
         json.dumps(
@@ -228,7 +230,9 @@ def generate_report(
         ),
         encoding="utf-8",
     )
-    config = write_config(root, summary, resolutions, single_file, append_history, variables)
+    config = write_config(
+        root, summary, resolutions, single_file, known.tracker_url, append_history, variables
+    )
     done = subprocess.run(
         [str(allure), "generate", str(results), "--config", str(config), "--output", str(output)],
         cwd=root,
