@@ -25,7 +25,7 @@ def regression_bodies(summary_path: Path, previous_path: Path, wanted: str | Non
     failed_before = {r.nodeid for r in previous.failed()}
     bodies = []
     for result in summary.failed():
-        if wanted and wanted not in (result.nodeid, result.rule) and not result.nodeid.endswith(wanted):
+        if wanted and not result.named_by(wanted):
             continue
         if not wanted and known.find(result, summary.target.name):
             continue

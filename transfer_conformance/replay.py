@@ -47,7 +47,7 @@ def failing_result(run_folder: Path, wanted: str) -> Result:
     rule) names, with its recorded requests."""
     summary = RunSummary.of_run(run_folder)
     for result in summary.failed():
-        if wanted in (result.nodeid, result.rule) or result.nodeid.endswith(wanted):
+        if result.named_by(wanted):
             if not result.exchanges:
                 raise ReplayError(f"{result.nodeid} failed, but its requests were not recorded")
             return result

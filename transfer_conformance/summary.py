@@ -53,6 +53,10 @@ class Result:
     exchanges: list[dict[str, Any]] = field(default_factory=list)
     finished: float = 0.0
 
+    def named_by(self, wanted: str) -> bool:
+        """Whether ``wanted``, as a user types it (a test id, its end, or a rule id), names this."""
+        return wanted in (self.nodeid, self.rule) or self.nodeid.endswith(wanted)
+
 
 @dataclass
 class TargetInfo:
