@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import allure
 import pytest
@@ -19,7 +20,6 @@ from transfer_conformance.allure_steps import (
     rule_of,
 )
 from transfer_conformance.client import UndecodableResponse
-from transfer_conformance.flow import XML_FORM_RULE
 from transfer_conformance.har import CLEAN_UP
 from transfer_conformance.run_settings import (
     FAILING,
@@ -54,23 +54,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         # The failing example's requests, enough of them to replay it (transfer-conformance replay).
         history = item.stash.get(FAILING, [])[-REPLAYABLE:]
         state.results.append(
-            Result(
-                nodeid=item.nodeid,
-                outcome=status,
-                rule=rule.id if rule else None,
-                level=rule.level if rule else None,
-                kind=rule.kind if rule else None,
-                check=rule.check if rule else None,
+            _result(
+                item.nodeid,
+                status,
+                rule,
                 message=message,
                 example=example,
                 duration_s=round(report.duration, 3),
                 exchanges=[e.as_dict() for e in history] if status == "failed" else [],
-                finished=time.time(),
             )
         )
 
 
 REPLAYABLE = 40
+
+
+def _result(nodeid: str, outcome: str, rule: Rule | None, **fields: Any) -> Result:
+    """A test's Result, labelled with its rule's id, level, kind and check, finished now."""
+    labels = {"rule": rule.id, "level": rule.level, "kind": rule.kind, "check": rule.check} if rule else {}
+    return Result(nodeid, outcome, **labels, **fields, finished=time.time())
 
 
 def _violations(error: BaseException, rule: Rule | None) -> list[BaseException]:
@@ -101,16 +103,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.traffic.finish()
     discovered = session.config.getoption("--discover")
     if discovered and state.observations is not None:
-        if state.harness is not None and state.harness.xml_form_source == "found at set-up":
-            state.observations.append(
-                {
-                    "rule": XML_FORM_RULE,
-                    "key": "form",
-                    "value": state.harness.xml_form,
-                    "curl": "",
-                    "status": 200,
-                }
-            )
         Path(discovered).write_text(REGISTRY.mask(json.dumps(state.observations, indent=1)), encoding="utf-8")
     judged = {result.nodeid for result in state.results}
     why = state.stopped_because or (
@@ -120,18 +112,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     )
     for nodeid, rule in state.collected.items():
         if nodeid not in judged and not state.setup_error:
-            state.results.append(
-                Result(
-                    nodeid,
-                    "broken",
-                    rule=rule.id if rule else None,
-                    level=rule.level if rule else None,
-                    kind=rule.kind if rule else None,
-                    check=rule.check if rule else None,
-                    message=why,
-                    finished=time.time(),
-                )
-            )
+            state.results.append(_result(nodeid, "broken", rule, message=why))
     if state.embedded is not None:
         state.embedded.stop()
     summary = RunSummary(
