@@ -26,7 +26,7 @@ from typing import Any
 from strategies import WIDENING
 from transfer_conformance.profile import profile_path
 from transfer_conformance.summary import SUMMARY_FILE, ExitCode, RunSummary, run_command
-from transfer_contract.catalogue import rules
+from transfer_contract.catalogue import is_status_key, rules
 
 EVIDENCE_CHARS = 300
 
@@ -84,7 +84,7 @@ def observe(target: str, target_url: str | None = None) -> Seen:
 def learnable(key: str, value: Any) -> bool:
     """Whether a value may be a decision: a refusal's status is a 4xx (a 2xx where an error is
     due, or a 5xx, is a broken rule, not a choice)."""
-    if key == "status" or key.endswith("_status"):
+    if is_status_key(key):
         return isinstance(value, int) and 400 <= value < 500
     return True
 

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from strategies import Ids
 from transfer_conformance.paths import LOCAL_TARGETS
 from transfer_conformance.secrets import REGISTRY
-from transfer_contract.catalogue import rules
+from transfer_contract.catalogue import is_status_key, rules
 from transfer_contract.paths import TARGETS
 from transfer_contract.tomlfile import TomlFileError, read_toml
 
@@ -123,7 +123,7 @@ def check_decisions(decisions: Any, where: str) -> dict[str, dict[str, Any]]:
             raise ConfigError(f'{where}: [decisions."{rule_id}"] must be a table')
         for key, value in entry.items():
             name = f'[decisions."{rule_id}"] {key}'
-            if key == "status" or key.endswith("_status"):
+            if is_status_key(key):
                 if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
                     raise ConfigError(f"{where}: {name} must be an HTTP status (100 to 599), not {value!r}")
             elif key.startswith("max_") and (

@@ -43,6 +43,11 @@ class Rule:
         return self.level == "MUST"
 
 
+def is_status_key(key: str) -> bool:
+    """Whether a decision's ``expect`` key names an HTTP status (``status``, ``*_status``)."""
+    return key == "status" or key.endswith("_status")
+
+
 class CatalogueError(ValueError):
     """rules.yaml or a vector file that does not follow its JSON Schema (specs/schemas/)."""
 
