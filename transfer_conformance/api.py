@@ -7,11 +7,14 @@ staging. Every call sends `v=1&NC=true` as the documented URLs do.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from transfer_conformance.client import Exchange, RecordingClient, TargetMisbehaved
+from reference_target.embedded import EmbeddedReference
+from transfer_conformance.client import Exchange, RecordingClient, RetryBudget, TargetMisbehaved
 from transfer_conformance.profile import AgentLogin, TargetProfile, origin_of
 from transfer_conformance.secrets import REGISTRY
 
@@ -49,6 +52,26 @@ def with_query(url: str, query: str = QUERY) -> str:
 
 def json_body(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def client_for(profile: TargetProfile) -> RecordingClient:
+    """The recording client the profile asks for: its timeout, rate limit, response size cap
+    and Retry-After budget. The suite and replay talk to a target through the same one."""
+    return RecordingClient(
+        profile.request_timeout_s,
+        profile.requests_per_second,
+        max_response_bytes=profile.max_response_bytes,
+        retry_budget=RetryBudget(profile.retry_after_cap_s, profile.retry_budget_s),
+    )
+
+
+def start_embedded(profile: TargetProfile, faults: Iterable[str]) -> EmbeddedReference:
+    """Start the embedded reference the profile names (seeded from the profile itself,
+    targets/reference.toml) with ``faults``, and point the profile's URLs at it."""
+    embedded = EmbeddedReference(tuple(faults), Path(profile.source))
+    profile.base_url = profile.login_url = embedded.start()
+    profile.visitor_url = embedded.visitor_url
+    return embedded
 
 
 class ChatApi:

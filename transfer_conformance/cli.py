@@ -20,12 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from reference_target.embedded import EmbeddedReference
 from reference_target.faults import FAULTS, UnknownFaultError, parse_faults
 from reference_target.server import serve
-from transfer_conformance.api import ChatApi, SetupError
+from transfer_conformance.api import ChatApi, SetupError, client_for, start_embedded
 from transfer_conformance.bench import run_bench
-from transfer_conformance.client import RecordingClient, TargetUnreachable
+from transfer_conformance.client import TargetUnreachable
 from transfer_conformance.conformance_list import LIST, conformance_list
 from transfer_conformance.diff import DiffError, run_diff, run_targets
 from transfer_conformance.discover import DiscoverError, run_discover
@@ -357,13 +356,9 @@ def command_replay(args: argparse.Namespace) -> int:
     if args.target_url:
         profile.with_url(args.target_url)
     faults = parse_faults(args.fault)
-    embedded = None
-    if profile.embedded and not args.target_url:
-        embedded = EmbeddedReference(tuple(faults), Path(profile.source))
-        profile.base_url = profile.login_url = embedded.start()
-        profile.visitor_url = embedded.visitor_url
+    embedded = start_embedded(profile, faults) if profile.embedded and not args.target_url else None
     try:
-        harness = Harness(ChatApi(profile, RecordingClient(profile.request_timeout_s)), profile.ids())
+        harness = Harness(ChatApi(profile, client_for(profile)), profile.ids())
         try:
             harness.bring_agents_online()
             return run_replay(harness, result)

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from reference_target.embedded import EmbeddedReference
 from transfer_conformance.allure_steps import (
     pytest_collection_modifyitems,
     pytest_runtest_call,
 )
-from transfer_conformance.api import ChatApi, SetupError
-from transfer_conformance.client import RecordingClient, RetryBudget, TargetUnreachable
+from transfer_conformance.api import ChatApi, SetupError, client_for, start_embedded
+from transfer_conformance.client import TargetUnreachable
 from transfer_conformance.flow import Harness
 from transfer_conformance.har import TrafficRecorder
 from transfer_conformance.run_settings import (
@@ -55,17 +54,8 @@ def _start_harness(config: pytest.Config) -> Harness:
     profile = state.profile
     assert profile is not None
     if profile.embedded and not profile.base_url:
-        # The embedded simulator is seeded from the profile itself (targets/reference.toml).
-        state.embedded = EmbeddedReference(tuple(config.getoption("--fault")), Path(profile.source))
-        url = state.embedded.start()
-        profile.base_url = profile.login_url = url
-        profile.visitor_url = state.embedded.visitor_url
-    client = RecordingClient(
-        profile.request_timeout_s,
-        profile.requests_per_second,
-        max_response_bytes=profile.max_response_bytes,
-        retry_budget=RetryBudget(profile.retry_after_cap_s, profile.retry_budget_s),
-    )
+        state.embedded = start_embedded(profile, config.getoption("--fault"))
+    client = client_for(profile)
     client.run_deadline = state.deadline
     summary_path = config.getoption("--run-summary")
     if summary_path:
