@@ -66,7 +66,7 @@ def describe(item: pytest.Item, rule: Rule) -> str:
     return "\n".join(parts)
 
 
-def _attachment_type(content_type: str, body: str) -> Any:
+def _attachment_type(content_type: str) -> Any:
     if "json" in content_type:
         return AttachmentType.JSON
     if "xml" in content_type:
@@ -79,16 +79,15 @@ def attach_exchange(exchange: Exchange) -> None:
     status = exchange.status if exchange.status is not None else "no answer"
     with allure.step(f"{exchange.title}: {exchange.method} …/{path} → {status}"):
         if exchange.request_body:
-            request_type = exchange.request_headers.get("Content-Type", "")
             allure.attach(
                 exchange.request_body,
                 name="request body (as sent)",
-                attachment_type=_attachment_type(request_type, exchange.request_body),
+                attachment_type=_attachment_type(exchange.request_content_type),
             )
         allure.attach(
             exchange.response_body or exchange.error or "(empty)",
             name=f"response {status} (as received)",
-            attachment_type=_attachment_type(exchange.content_type, exchange.response_body),
+            attachment_type=_attachment_type(exchange.content_type),
         )
         allure.attach(exchange.curl, name="curl", attachment_type=AttachmentType.TEXT)
 

@@ -226,6 +226,11 @@ class Exchange:
     def content_type(self) -> str:
         return self.response_headers.get("content-type", "").split(";")[0].strip().lower()
 
+    @property
+    def request_content_type(self) -> str:
+        """The request's Content-Type as sent (headers keep the case the caller gave)."""
+        return next((v for k, v in self.request_headers.items() if k.lower() == "content-type"), "")
+
     def summary(self) -> str:
         status = self.status if self.status is not None else f"no answer ({self.error})"
         return f"{self.method} {self.url} -> {status}"

@@ -28,8 +28,6 @@ def _pairs(mapping: dict[str, str]) -> list[dict[str, str]]:
 
 def har_entry(exchange: Exchange, test: str, rule: str | None) -> dict[str, Any]:
     """One exchange as a HAR 1.2 entry; `_test` and `_rule` are custom fields (HAR allows `_`)."""
-    request_type = next((v for k, v in exchange.request_headers.items() if k.lower() == "content-type"), "")
-    response_body = exchange.response_body
     return {
         "startedDateTime": datetime.fromtimestamp(exchange.started, UTC).isoformat(timespec="milliseconds"),
         "time": round(exchange.elapsed_ms, 1),
@@ -44,7 +42,7 @@ def har_entry(exchange: Exchange, test: str, rule: str | None) -> dict[str, Any]
                 for name, value in parse_qsl(urlparse(exchange.url).query, keep_blank_values=True)
             ],
             **(
-                {"postData": {"mimeType": request_type, "text": exchange.request_body}}
+                {"postData": {"mimeType": exchange.request_content_type, "text": exchange.request_body}}
                 if exchange.request_body
                 else {}
             ),
@@ -60,7 +58,7 @@ def har_entry(exchange: Exchange, test: str, rule: str | None) -> dict[str, Any]
             "content": {
                 "size": len(exchange.content),
                 "mimeType": exchange.response_headers.get("content-type", ""),
-                "text": response_body,
+                "text": exchange.response_body,
             },
             "redirectURL": exchange.response_headers.get("location", ""),
             "headersSize": -1,
