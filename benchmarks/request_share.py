@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 from reference_target.embedded import EmbeddedReference
-from transfer_conformance.api import ChatApi, with_query
-from transfer_conformance.client import RecordingClient
-from transfer_conformance.profile import load_profile
-from transfer_conformance.summary import RunSummary
+from transfer_conformance.http.client import RecordingClient
+from transfer_conformance.run.summary import RunSummary
+from transfer_conformance.target.api import ChatApi, with_query
+from transfer_conformance.target.profile import load_profile
 
 
 def suite_rate() -> tuple[int, float]:

@@ -1,3 +1,3 @@
 """The suite's pytest plugin (target, rule metadata, recording); see transfer_conformance."""
 
-from transfer_conformance.pytest_plugin import *  # noqa: F403 - hooks and fixtures by name
+from transfer_conformance.plugin.fixtures import *  # noqa: F403 - hooks and fixtures by name

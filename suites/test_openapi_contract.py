@@ -6,10 +6,10 @@ import schemathesis
 from hypothesis import given, settings
 from schemathesis import GenerationMode
 
-from transfer_conformance.client import TargetMisbehaved, plain_session
-from transfer_conformance.flow import decode
-from transfer_conformance.run_settings import contract_budget
-from transfer_conformance.verdict import RuleViolation, message
+from transfer_conformance.http.client import TargetMisbehaved, plain_session
+from transfer_conformance.plugin.options import contract_budget
+from transfer_conformance.target.checks import RuleViolation, message
+from transfer_conformance.target.harness import decode
 from transfer_contract.paths import OPENAPI
 from transfer_contract.spec import body_validator, failed_keywords, operations, parameter_problems
 from transfer_contract.xmlcodec import XmlBodyError, xsd_codec

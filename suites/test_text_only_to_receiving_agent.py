@@ -3,7 +3,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from strategies import TransferBody, encodings, texts
-from transfer_conformance.flow import events_of
+from transfer_conformance.target.harness import events_of
 
 pytestmark = pytest.mark.rule("text-only-to-receiving-agent")
 

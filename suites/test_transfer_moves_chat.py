@@ -1,7 +1,7 @@
 import pytest
 
 from strategies import TransferBody
-from transfer_conformance.verdict import is_error
+from transfer_conformance.target.checks import is_error
 
 pytestmark = pytest.mark.rule("transfer-moves-chat")
 

@@ -3,7 +3,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from strategies import TransferBody, encodings, texts
-from transfer_conformance.flow import as_list, decode
+from transfer_conformance.target.harness import as_list, decode
 
 pytestmark = pytest.mark.rule("unavailable-skill-rejected")
 

@@ -1,6 +1,6 @@
 """The bench reads the Schemathesis CLI's failures as (operation, code) pairs."""
 
-from transfer_conformance.bench import failure_signatures
+from transfer_conformance.commands.bench import failure_signatures
 
 CONSOLE = "\n".join(
     [

@@ -134,7 +134,7 @@ def test_faults_cover_the_transfer_page_musts():
 
 
 def test_committed_list_of_conformance_tests_is_current():
-    from transfer_conformance.conformance_list import LIST, conformance_list
+    from transfer_conformance.commands.list_tests import LIST, conformance_list
 
     assert LIST.read_text(encoding="utf-8") == conformance_list(), (
         "specs/conformance-tests.yaml drifted: run `transfer-conformance list-tests --write`"

@@ -8,8 +8,8 @@ import pytest
 
 from reference_target.embedded import EmbeddedReference
 from tests.conftest import run_cli
-from transfer_conformance.bench import variant_names
-from transfer_conformance.discover import BEGIN, as_toml, table, write_into
+from transfer_conformance.commands.bench import variant_names
+from transfer_conformance.commands.discover import BEGIN, as_toml, table, write_into
 from transfer_contract.paths import TARGETS
 from transfer_contract.tomlfile import read_toml
 

@@ -17,8 +17,8 @@ import requests
 from reference_target.embedded import EmbeddedReference
 from tests import hostile_targets as hostile
 from tests.conftest import run_cli
-from transfer_conformance.secrets import encoded_forms
-from transfer_conformance.summary import RunSummary
+from transfer_conformance.http.masking import encoded_forms
+from transfer_conformance.run.summary import RunSummary
 from transfer_contract.paths import CHECKOUT, TARGETS
 
 # Canary secrets with the characters that break naive quoting and matching.

@@ -2,9 +2,9 @@
 
 import pytest
 
-from transfer_conformance.known_issues import load_known_issues
-from transfer_conformance.profile import ConfigError, load_profile
-from transfer_conformance.summary import Result
+from transfer_conformance.run.known_issues import load_known_issues
+from transfer_conformance.run.summary import Result
+from transfer_conformance.target.profile import ConfigError, load_profile
 
 STAGING = """
 name = "staging"

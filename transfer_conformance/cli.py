@@ -22,21 +22,24 @@ from typing import TextIO
 
 from reference_target.faults import FAULTS, UnknownFaultError, parse_faults
 from reference_target.server import serve
-from transfer_conformance.api import ChatApi, SetupError, client_for, start_embedded
-from transfer_conformance.bench import run_bench
-from transfer_conformance.client import TargetUnreachable
-from transfer_conformance.conformance_list import LIST, conformance_list
-from transfer_conformance.diff import DiffError, run_diff, run_targets
-from transfer_conformance.discover import DiscoverError, run_discover
-from transfer_conformance.flow import Harness
-from transfer_conformance.known_issues import load_known_issues
+from transfer_conformance.commands.bench import run_bench
+from transfer_conformance.commands.diff import DiffError, run_diff, run_targets
+from transfer_conformance.commands.discover import DiscoverError, run_discover
+from transfer_conformance.commands.file_regression import regression_bodies
+from transfer_conformance.commands.list_tests import LIST, conformance_list
+from transfer_conformance.commands.replay import ReplayError, failing_result, run_replay
+from transfer_conformance.http.client import TargetUnreachable
+from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.paths import REPORTS, SUITES
-from transfer_conformance.profile import ConfigError, load_profile
-from transfer_conformance.regression import regression_bodies
-from transfer_conformance.replay import ReplayError, failing_result, run_replay
-from transfer_conformance.report import ReportError, generate_report, open_report, redact_file, redact_tree
-from transfer_conformance.secrets import REGISTRY
-from transfer_conformance.summary import (
+from transfer_conformance.run.known_issues import load_known_issues
+from transfer_conformance.run.report import (
+    ReportError,
+    generate_report,
+    open_report,
+    redact_file,
+    redact_tree,
+)
+from transfer_conformance.run.summary import (
     PREVIOUS_FILE,
     RUN_PROFILES,
     SUMMARY_FILE,
@@ -44,6 +47,9 @@ from transfer_conformance.summary import (
     NoRunError,
     RunSummary,
 )
+from transfer_conformance.target.api import ChatApi, SetupError, client_for, start_embedded
+from transfer_conformance.target.harness import Harness
+from transfer_conformance.target.profile import ConfigError, load_profile
 from transfer_contract.catalogue import CatalogueError, rules
 from transfer_contract.paths import TARGETS
 

@@ -14,8 +14,8 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlparse
 
 from transfer_conformance import __version__
-from transfer_conformance.client import Exchange
-from transfer_conformance.secrets import REGISTRY
+from transfer_conformance.http.client import Exchange
+from transfer_conformance.http.masking import REGISTRY
 
 # Tags of the run's own requests, outside any test.
 SET_UP = "set-up"

@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import quote
 
 from reference_target.embedded import EmbeddedReference
-from transfer_conformance.client import Exchange, RecordingClient, RetryBudget, TargetMisbehaved
-from transfer_conformance.profile import AgentLogin, TargetProfile, origin_of
-from transfer_conformance.secrets import REGISTRY
+from transfer_conformance.http.client import Exchange, RecordingClient, RetryBudget, TargetMisbehaved
+from transfer_conformance.http.masking import REGISTRY
+from transfer_conformance.target.profile import AgentLogin, TargetProfile, origin_of
 
 QUERY = "v=1&NC=true"
 MEDIA = {"json": "application/json", "xml": "application/xml"}

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from transfer_conformance.api import BEARER_PLACEHOLDER
-from transfer_conformance.flow import Harness
-from transfer_conformance.summary import ExitCode, Result, RunSummary
+from transfer_conformance.run.summary import ExitCode, Result, RunSummary
+from transfer_conformance.target.api import BEARER_PLACEHOLDER
+from transfer_conformance.target.harness import Harness
 
 SESSION_ID = re.compile(r"/agentSession/([^/?#]+)")
 CHAT_ID = re.compile(r"/chat/([^/?#.]+)")

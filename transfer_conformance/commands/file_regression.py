@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from transfer_conformance.known_issues import load_known_issues
-from transfer_conformance.summary import Result, RunSummary
+from transfer_conformance.run.known_issues import load_known_issues
+from transfer_conformance.run.summary import Result, RunSummary
 from transfer_contract.catalogue import rules
 
 

@@ -14,26 +14,26 @@ from pathlib import Path
 
 import pytest
 
-from transfer_conformance.allure_steps import (
+from transfer_conformance.http.client import TargetUnreachable
+from transfer_conformance.http.har import TrafficRecorder
+from transfer_conformance.http.masking import REGISTRY
+from transfer_conformance.plugin.allure_steps import (
     pytest_collection_modifyitems,
     pytest_runtest_call,
 )
-from transfer_conformance.api import ChatApi, SetupError, client_for, start_embedded
-from transfer_conformance.client import TargetUnreachable
-from transfer_conformance.flow import Harness
-from transfer_conformance.har import TrafficRecorder
-from transfer_conformance.run_settings import (
+from transfer_conformance.plugin.options import (
     RUN,
     pytest_addoption,
     pytest_configure,
 )
-from transfer_conformance.run_verdicts import (
+from transfer_conformance.plugin.results import (
     pytest_runtest_makereport,
     pytest_sessionfinish,
 )
-from transfer_conformance.secrets import REGISTRY
-from transfer_conformance.summary import ExitCode
-from transfer_conformance.verdict import RuleCheck
+from transfer_conformance.run.summary import ExitCode
+from transfer_conformance.target.api import ChatApi, SetupError, client_for, start_embedded
+from transfer_conformance.target.checks import RuleCheck
+from transfer_conformance.target.harness import Harness
 
 __all__ = [
     "one_test_scope",

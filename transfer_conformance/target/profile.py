@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from strategies import Ids
+from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.paths import LOCAL_TARGETS
-from transfer_conformance.secrets import REGISTRY
 from transfer_contract.catalogue import is_status_key, rules
 from transfer_contract.paths import TARGETS
 from transfer_contract.tomlfile import TomlFileError, read_toml

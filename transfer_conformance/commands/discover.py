@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from strategies import WIDENING
-from transfer_conformance.profile import profile_path
-from transfer_conformance.summary import SUMMARY_FILE, ExitCode, RunSummary, run_command
+from transfer_conformance.run.summary import SUMMARY_FILE, ExitCode, RunSummary, run_command
+from transfer_conformance.target.profile import profile_path
 from transfer_contract.catalogue import is_status_key, rules
 
 EVIDENCE_CHARS = 300

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from transfer_conformance.har import json_shape
-from transfer_conformance.report import ReportError, generate_report
-from transfer_conformance.summary import ExitCode, RunSummary, run_command
+from transfer_conformance.http.har import json_shape
+from transfer_conformance.run.report import ReportError, generate_report
+from transfer_conformance.run.summary import ExitCode, RunSummary, run_command
 from transfer_contract.catalogue import rules
 
 RANK = {"ok": 0, "skipped": 0, "broken": 1, "violated": 2}

@@ -13,7 +13,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from transfer_conformance.secrets import REGISTRY
+from transfer_conformance.http.masking import REGISTRY
 
 RUN_PROFILES = ("dev", "ci", "nightly")
 # A run folder (`run --output`) holds its summary, and the one of the run before, by these names.

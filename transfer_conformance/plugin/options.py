@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, Phase, settings
 
 from reference_target.embedded import EmbeddedReference
 from strategies import TextDomain, use_domain
-from transfer_conformance.client import Exchange
-from transfer_conformance.flow import Harness
-from transfer_conformance.har import TrafficRecorder
-from transfer_conformance.profile import ConfigError, TargetProfile, load_profile
-from transfer_conformance.summary import RUN_PROFILES, Result
+from transfer_conformance.http.client import Exchange
+from transfer_conformance.http.har import TrafficRecorder
+from transfer_conformance.run.summary import RUN_PROFILES, Result
+from transfer_conformance.target.harness import Harness
+from transfer_conformance.target.profile import ConfigError, TargetProfile, load_profile
 from transfer_contract.catalogue import Rule
 
 _COMMON = {

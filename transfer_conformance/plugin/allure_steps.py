@@ -11,8 +11,8 @@ import allure
 import pytest
 from allure_commons.types import AttachmentType
 
-from transfer_conformance.client import Exchange
-from transfer_conformance.run_settings import (
+from transfer_conformance.http.client import Exchange
+from transfer_conformance.plugin.options import (
     FAILING,
     RUN,
 )

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from transfer_conformance import __version__
-from transfer_conformance.known_issues import KnownIssues, load_known_issues
+from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.paths import REPORT_TOOL, REPORTS
-from transfer_conformance.secrets import REGISTRY
-from transfer_conformance.summary import Result, RunSummary
+from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
+from transfer_conformance.run.summary import Result, RunSummary
 
 TOOL = REPORT_TOOL
 ALLURE = TOOL / "node_modules" / ".bin" / "allure"

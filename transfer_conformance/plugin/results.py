@@ -15,19 +15,19 @@ import pytest
 from allure_commons.types import AttachmentType
 
 from transfer_conformance import __version__
-from transfer_conformance.allure_steps import (
+from transfer_conformance.http.client import UndecodableResponse
+from transfer_conformance.http.har import CLEAN_UP
+from transfer_conformance.http.masking import REGISTRY
+from transfer_conformance.plugin.allure_steps import (
     errors_within,
     rule_of,
 )
-from transfer_conformance.client import UndecodableResponse
-from transfer_conformance.har import CLEAN_UP
-from transfer_conformance.run_settings import (
+from transfer_conformance.plugin.options import (
     FAILING,
     RUN,
 )
-from transfer_conformance.secrets import REGISTRY
-from transfer_conformance.summary import Result, RunSummary, TargetInfo
-from transfer_conformance.verdict import RuleViolation, message
+from transfer_conformance.run.summary import Result, RunSummary, TargetInfo
+from transfer_conformance.target.checks import RuleViolation, message
 from transfer_contract.catalogue import Rule
 
 

@@ -23,7 +23,7 @@ from pyrate_limiter import Duration, Limiter, Rate
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from transfer_conformance.secrets import REGISTRY, SecretRegistry
+from transfer_conformance.http.masking import REGISTRY, SecretRegistry
 
 MAX_RECORDED_BODY = 16_384
 # How long clean-up may still talk to the target once a deadline has passed.

@@ -23,11 +23,11 @@ from typing import Any
 
 from reference_target.embedded import EmbeddedReference
 from reference_target.faults import FAULTS, Fault
-from transfer_conformance.api import ChatApi
-from transfer_conformance.client import RecordingClient
+from transfer_conformance.http.client import RecordingClient
 from transfer_conformance.paths import REPORTS
-from transfer_conformance.profile import load_profile
-from transfer_conformance.summary import SUMMARY_FILE, RunSummary, run_command
+from transfer_conformance.run.summary import SUMMARY_FILE, RunSummary, run_command
+from transfer_conformance.target.api import ChatApi
+from transfer_conformance.target.profile import load_profile
 from transfer_contract.catalogue import rules
 from transfer_contract.paths import OPENAPI, TARGETS
 

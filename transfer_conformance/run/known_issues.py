@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from transfer_conformance.paths import KNOWN_ISSUES
-from transfer_conformance.profile import ConfigError
-from transfer_conformance.summary import Result
+from transfer_conformance.run.summary import Result
+from transfer_conformance.target.profile import ConfigError
 
 
 @dataclass(frozen=True)

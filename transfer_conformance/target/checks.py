@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from transfer_conformance.client import Exchange
-from transfer_conformance.har import body_shape
+from transfer_conformance.http.client import Exchange
+from transfer_conformance.http.har import body_shape
 from transfer_contract.catalogue import rules
 
 
