@@ -1,3 +1,2 @@
-"""The suite's pytest plugin (target, rule metadata, recording); see transfer_conformance."""
-
-from transfer_conformance.plugin.fixtures import *  # noqa: F403 - hooks and fixtures by name
+"""The suites are loaded with the run's plugins (`transfer-conformance run` hands them to pytest);
+this file only marks the folder as the suites' root."""

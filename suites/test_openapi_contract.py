@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from schemathesis import GenerationMode
 
 from transfer_conformance.http.client import TargetMisbehaved, plain_session
-from transfer_conformance.plugin.options import contract_budget
+from transfer_conformance.plugin.state import contract_budget
 from transfer_conformance.target.checks import RuleViolation, message
 from transfer_conformance.target.harness import decode
 from transfer_contract.paths import OPENAPI

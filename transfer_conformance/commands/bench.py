@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from reference_target.embedded import EmbeddedReference
-from reference_target.faults import FAULTS, Fault
+from reference_target.faults import FAULTS, Fault, parse_faults
 from transfer_conformance.http.client import RecordingClient
 from transfer_conformance.paths import REPORTS
+from transfer_conformance.plugin.options import positive
 from transfer_conformance.run.summary import SUMMARY_FILE, RunSummary, run_command
+from transfer_conformance.run.verdicts import Verdict, rule_verdicts
 from transfer_conformance.target.api import ChatApi
 from transfer_conformance.target.profile import load_profile
 from transfer_contract.catalogue import rules
@@ -116,8 +118,9 @@ def run_suite(
     run = SuiteRun(name, fault.rule if fault else None, done.returncode, round(wall, 2))
     summary = RunSummary.load(output / SUMMARY_FILE)
     if summary:
-        run.failed_rules = summary.rules_with("failed")
-        run.broken_rules = summary.rules_with("broken")
+        verdicts = rule_verdicts(summary, strict=True, known=None)
+        run.failed_rules = [rule for rule, v in verdicts.items() if v.verdict is Verdict.VIOLATED]
+        run.broken_rules = [rule for rule, v in verdicts.items() if v.verdict is Verdict.BROKEN]
         if summary.failed():
             run.first_failure_s = round(min(r.finished for r in summary.failed()) - summary.started, 2)
     return run
@@ -412,3 +415,18 @@ def run_bench(args: argparse.Namespace) -> int:
         or data["variants_broken"]
     )
     return 0 if data["kill_rate"] == 1.0 and clean else 1
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    bench = commands.add_parser("bench", help="fault matrix, baseline and plot")
+    bench.add_argument("--examples", type=positive, default=None, help="example budget per property")
+    bench.add_argument("--workers", type=positive, default=2)
+    bench.add_argument("--faults", nargs="*", default=None, help="only these faults")
+    bench.add_argument("--no-baseline", action="store_true")
+    bench.add_argument("--no-variants", action="store_true", help="skip the false-alarm matrix")
+    bench.set_defaults(handler=command_bench)
+
+
+def command_bench(args: argparse.Namespace) -> int:
+    parse_faults(args.faults or [])  # an unknown fault is a usage error before anything runs
+    return run_bench(args)

@@ -9,6 +9,7 @@ as a page of its own (group "Release diff").
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import html
@@ -18,28 +19,31 @@ import statistics
 import subprocess
 import time
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from transfer_conformance.errors import ExitCode, UsageError
 from transfer_conformance.http.har import json_shape
+from transfer_conformance.paths import REPORTS
+from transfer_conformance.run.known_issues import load_known_issues
 from transfer_conformance.run.report import ReportError, generate_report
-from transfer_conformance.run.summary import ExitCode, RunSummary, run_command
+from transfer_conformance.run.summary import RunSummary, run_command
+from transfer_conformance.run.verdicts import NO_RULE, RANK, Verdict, rule_verdicts
+from transfer_conformance.target.profile import load_profile
 from transfer_contract.catalogue import rules
 
-RANK = {"ok": 0, "skipped": 0, "broken": 1, "violated": 2}
 # An id in a path (session ids, chat ids, account): any segment holding a digit.
 ID_SEGMENT = re.compile(r"\d")
 
 
-class DiffError(ValueError):
+class DiffError(UsageError):
     """A folder that holds no run."""
 
 
 @dataclass
 class RuleView:
-    verdict: str = "skipped"
+    verdict: Verdict = Verdict.SKIPPED
     statuses: set[str] = field(default_factory=set)
     shapes: set[str] = field(default_factory=set)
     times_ms: list[float] = field(default_factory=list)
@@ -49,14 +53,6 @@ class RuleView:
         return statistics.median(self.times_ms) if self.times_ms else 0.0
 
 
-def verdict_of(outcomes: list[str]) -> str:
-    if "failed" in outcomes:
-        return "violated"
-    if "broken" in outcomes:
-        return "broken"
-    return "ok" if "passed" in outcomes else "skipped"
-
-
 def template(url: str) -> str:
     path = urlparse(url).path.split("/api/account/", 1)[-1]
     return "/".join("{id}" if ID_SEGMENT.search(part) else part for part in path.split("/"))
@@ -64,11 +60,9 @@ def template(url: str) -> str:
 
 def load_run(folder: Path) -> dict[str, RuleView]:
     summary = RunSummary.of_run(folder)
-    outcomes: dict[str, list[str]] = defaultdict(list)
-    for result in summary.results:
-        if result.rule:
-            outcomes[result.rule].append(result.outcome)
-    views = {rule: RuleView(verdict_of(found)) for rule, found in outcomes.items()}
+    # Every failure counts here, known issue or not, strict or not: a diff compares the target.
+    verdicts = rule_verdicts(summary, strict=True, known=None)
+    views = {rule: RuleView(found.verdict) for rule, found in verdicts.items() if rule != NO_RULE}
     har = folder / "traffic.har"
     if har.exists():
         for entry in json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]:
@@ -88,8 +82,8 @@ def load_run(folder: Path) -> dict[str, RuleView]:
 @dataclass
 class Change:
     rule: str
-    before: str
-    after: str
+    before: Verdict
+    after: Verdict
     notes: list[str]
 
     @property
@@ -190,7 +184,12 @@ def add_to_report(changes: list[Change], a: Path, b: Path) -> Path:
     (results / f"{page_id}-result.json").write_text(json.dumps(result), encoding="utf-8")
     try:
         return generate_report(
-            results, summary, root=b, append_history=False, variables={"Compared with": a.name}
+            results,
+            summary,
+            root=b,
+            append_history=False,
+            variables={"Compared with": a.name},
+            known=load_known_issues(),
         )
     except ReportError as error:
         raise DiffError(f"the report could not be built: {error}") from None
@@ -228,3 +227,38 @@ def run_diff(
     if report:
         print(f"report (with the diff under Release diff): {add_to_report(changes, a, b)}")
     return ExitCode.VIOLATION if any(change.worse for change in changes) else ExitCode.OK
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    diff = commands.add_parser("diff", help="what changed between two runs (run folders), rule by rule")
+    diff.add_argument("a", type=Path, nargs="?", help="the earlier run's folder (run --output)")
+    diff.add_argument("b", type=Path, nargs="?", help="the later run's folder")
+    diff.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        help="twice: run these two targets now, at once, and diff them",
+    )
+    diff.add_argument("--output", default=None, help="with --target: where the two runs go (reports/diff)")
+    diff.add_argument(
+        "--timing-ms", type=float, default=200.0, help="report a median time change beyond this"
+    )
+    diff.add_argument("--markdown", type=Path, default=None, help="also write the diff as markdown here")
+    diff.add_argument(
+        "--report", action="store_true", help="put the diff into B's HTML report (group Release diff)"
+    )
+    diff.set_defaults(handler=command_diff)
+
+
+def command_diff(args: argparse.Namespace) -> int:
+    folders = [args.a, args.b]
+    if args.target:
+        if len(args.target) != 2 or args.a or args.b:
+            raise UsageError("diff takes two run folders, or --target twice (two targets run now)")
+        for target in args.target:
+            load_profile(target)  # a clear error before anything runs
+        output = Path(args.output) if args.output else REPORTS / "diff"
+        folders = run_targets(args.target, output)
+    elif not (args.a and args.b):
+        raise UsageError("diff takes two run folders, or --target twice (two targets run now)")
+    return run_diff(folders[0], folders[1], args.timing_ms, args.markdown, args.report)

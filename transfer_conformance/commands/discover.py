@@ -15,6 +15,7 @@ checks fail in a way no setting describes is shown commented out, never declared
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import tempfile
@@ -24,14 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from strategies import WIDENING
-from transfer_conformance.run.summary import SUMMARY_FILE, ExitCode, RunSummary, run_command
-from transfer_conformance.target.profile import profile_path
+from transfer_conformance.errors import BrokenError, ExitCode
+from transfer_conformance.run.summary import SUMMARY_FILE, RunSummary, run_command
+from transfer_conformance.target.profile import load_profile, profile_path
 from transfer_contract.catalogue import is_status_key, rules
 
 EVIDENCE_CHARS = 300
 
 
-class DiscoverError(ValueError):
+class DiscoverError(BrokenError):
     """The discovery run could not judge the target (unreachable, set-up failed)."""
 
 
@@ -211,3 +213,18 @@ def run_discover(target: str, target_url: str | None, write: bool) -> int:
             print(f"  {rule_id}: {' '.join(why.split())[:EVIDENCE_CHARS]}")
         return ExitCode.BROKEN
     return ExitCode.OK
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    discover = commands.add_parser(
+        "discover", help="what the target answers where the docs are silent, as a [decisions] table"
+    )
+    discover.add_argument("--target", default="reference", help="profile name or .toml path")
+    discover.add_argument("--target-url", default=None, help="override every base URL of the profile")
+    discover.add_argument("--write", action="store_true", help="put the table into the profile file")
+    discover.set_defaults(handler=command_discover)
+
+
+def command_discover(args: argparse.Namespace) -> int:
+    load_profile(args.target)  # a clear error for a profile that cannot work, before the run
+    return run_discover(args.target, args.target_url, args.write)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
-from transfer_conformance.run.known_issues import load_known_issues
-from transfer_conformance.run.summary import Result, RunSummary
+from transfer_conformance.errors import ExitCode, UsageError
+from transfer_conformance.paths import REPORTS
+from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
+from transfer_conformance.run.summary import PREVIOUS_FILE, Result, RunSummary
 from transfer_contract.catalogue import rules
 
 
@@ -16,12 +19,15 @@ def _when(timestamp: float | None) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def regression_bodies(summary_path: Path, previous_path: Path, wanted: str | None) -> list[str]:
-    summary = RunSummary.load(summary_path)
-    if summary is None:
-        raise FileNotFoundError("no last run: run `transfer-conformance run` first")
-    previous = RunSummary.load(previous_path) or RunSummary()
-    known = load_known_issues()
+def regression_bodies(folder: Path, wanted: str | None, known: KnownIssues) -> list[str]:
+    """Markdown bodies for the failures of the run in ``folder`` (all that are not known
+    issues, or the one ``wanted`` names: a test id, its end, or a rule)."""
+    summary = RunSummary.of_run(folder)
+    previous = RunSummary.load(folder / PREVIOUS_FILE) or RunSummary()
+    if wanted and not any(result.named_by(wanted) for result in summary.failed()):
+        failed = sorted({r.nodeid for r in summary.failed()})
+        listing = "".join(f"\n  {nodeid}" for nodeid in failed) or " (none: the run has no failure)"
+        raise UsageError(f"no failure of the run in {folder} is named {wanted!r}; its failures:{listing}")
     failed_before = {r.nodeid for r in previous.failed()}
     bodies = []
     for result in summary.failed():
@@ -71,18 +77,37 @@ def _body(result: Result, summary: RunSummary, new: bool, first_seen: float | No
     for exchange in result.exchanges[-3:]:
         lines += [
             "",
-            f"### {exchange['title']}",
+            f"### {exchange.title}",
             "",
             "Reproduce (export LP_BEARER and the other placeholders first, see the README):",
             "",
             "```sh",
-            exchange["curl"],
+            exchange.curl,
             "```",
             "",
-            f"Response `{exchange['status']}`:",
+            f"Response `{exchange.status}`:",
             "",
             "```",
-            (exchange["response_body"] or "(empty)")[:2000],
+            (exchange.response_body or "(empty)")[:2000],
             "```",
         ]
     return "\n".join(lines)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    regression = commands.add_parser("file-regression", help="markdown issue bodies for failures")
+    regression.add_argument("test", nargs="?", help="a test id or rule id of the last run")
+    regression.add_argument(
+        "--output", type=Path, default=REPORTS, help="the folder a run wrote (default reports/)"
+    )
+    regression.add_argument("--known-issues", type=Path, help="known-issues file (default known-issues.toml)")
+    regression.set_defaults(handler=command_file_regression)
+
+
+def command_file_regression(args: argparse.Namespace) -> int:
+    bodies = regression_bodies(args.output, args.test, load_known_issues(args.known_issues))
+    if not bodies:
+        print("no failure to file: the last run has no violation outside the known issues")
+        return ExitCode.OK
+    print("\n\n---\n\n".join(bodies))
+    return ExitCode.OK

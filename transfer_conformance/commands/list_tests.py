@@ -3,11 +3,13 @@ one: each rule with its level and the tests that judge it. A test fails when it 
 
 from __future__ import annotations
 
+import argparse
 import ast
 from pathlib import Path
 
 import yaml
 
+from transfer_conformance.errors import ExitCode
 from transfer_conformance.paths import SUITES
 from transfer_contract.catalogue import rules
 from transfer_contract.paths import SPECS
@@ -36,3 +38,19 @@ def conformance_list() -> str:
         if rule.check == "suite" and module.exists():
             entries.append({"rule": rule.id, "level": rule.level, "tests": _tests_of(module)})
     return HEADER + yaml.safe_dump(entries, sort_keys=False, width=200)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    listing = commands.add_parser("list-tests", help="the conformance tests by rule and level")
+    listing.add_argument("--write", action="store_true", help="rewrite specs/conformance-tests.yaml")
+    listing.set_defaults(handler=command_list_tests)
+
+
+def command_list_tests(args: argparse.Namespace) -> int:
+    text = conformance_list()
+    if args.write:
+        LIST.write_text(text, encoding="utf-8")
+        print(f"written: {LIST}")
+    else:
+        print(text, end="")
+    return ExitCode.OK

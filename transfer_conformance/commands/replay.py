@@ -11,22 +11,26 @@ meets the status it met in the failing run.
 
 from __future__ import annotations
 
+import argparse
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, urlparse
 
-from transfer_conformance.run.summary import ExitCode, Result, RunSummary
-from transfer_conformance.target.api import BEARER_PLACEHOLDER
+from reference_target.faults import parse_faults
+from transfer_conformance.errors import ExitCode, UsageError
+from transfer_conformance.paths import REPORTS
+from transfer_conformance.run.summary import RecordedExchange, Result, RunSummary
+from transfer_conformance.target.api import BEARER_PLACEHOLDER, ChatApi, client_for, start_embedded
 from transfer_conformance.target.harness import Harness
+from transfer_conformance.target.profile import load_profile
 
 SESSION_ID = re.compile(r"/agentSession/([^/?#]+)")
 CHAT_ID = re.compile(r"/chat/([^/?#.]+)")
 NOT_CHATS = {"request", "availability", "availableSlots"}
 
 
-class ReplayError(ValueError):
+class ReplayError(UsageError):
     """No failed test matches, or the run holds no requests to replay."""
 
 
@@ -109,33 +113,31 @@ def chat_of(url_or_location: str) -> str:
     return ids[-1] if ids else ""
 
 
-def replay(harness: Harness, exchanges: list[dict[str, Any]]) -> list[Step]:
+def replay(harness: Harness, exchanges: list[RecordedExchange]) -> list[Step]:
     rewriter = Rewriter(harness)
     client = harness.api.client
     steps = []
     for recorded in exchanges:
         headers = {
-            k: v
-            for k, v in recorded["request_headers"].items()
-            if k.lower() not in ("content-length", "host")
+            k: v for k, v in recorded.request_headers.items() if k.lower() not in ("content-length", "host")
         }
-        rewriter.learn_session(recorded["url"], headers)
-        body = recorded["request_body"].encode("utf-8") if recorded["request_body"] else None
+        rewriter.learn_session(recorded.url, headers)
+        body = recorded.request_body.encode("utf-8") if recorded.request_body else None
         answer = client.send(
-            recorded["method"],
-            rewriter.url(recorded["url"]),
-            title=f"replay: {recorded['title']}",
+            recorded.method,
+            rewriter.url(recorded.url),
+            title=f"replay: {recorded.title}",
             headers={k: rewriter.text(v) for k, v in headers.items()},
             body=rewriter.text(body.decode("utf-8")).encode("utf-8") if body else None,
         )
-        old_location = recorded["response_headers"].get("location", "") or recorded["response_body"]
+        old_location = recorded.response_headers.get("location", "") or recorded.response_body
         new_location = answer.response_headers.get("location", "") or answer.response_body
         rewriter.learn_chat(old_location, new_location)
-        if chat_of(answer.url) and chat_of(recorded["url"]) not in rewriter.chats:
+        if chat_of(answer.url) and chat_of(recorded.url) not in rewriter.chats:
             harness.created.append(chat_of(answer.url))
-        if "/chat/request" in recorded["url"] and chat_of(new_location):
+        if "/chat/request" in recorded.url and chat_of(new_location):
             harness.created.append(chat_of(new_location))
-        steps.append(Step(recorded["title"], recorded["method"], recorded["status"], answer.status))
+        steps.append(Step(recorded.title, recorded.method, recorded.status, answer.status))
     return steps
 
 
@@ -159,3 +161,33 @@ def run_replay(harness: Harness, result: Result) -> int:
     text, reproduces = report(result, steps)
     print(text)
     return ExitCode.VIOLATION if reproduces else ExitCode.OK
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    replay = commands.add_parser("replay", help="re-send a failing example's requests to a target")
+    replay.add_argument("test", help="the failed test's id (or its end) or rule")
+    replay.add_argument("--output", type=Path, default=REPORTS, help="the run folder (default reports)")
+    replay.add_argument("--target", default="reference", help="profile name or .toml path")
+    replay.add_argument("--target-url", default=None, help="override every base URL of the profile")
+    replay.add_argument("--fault", action="append", default=[], help="embedded reference: with this fault")
+    replay.set_defaults(handler=command_replay)
+
+
+def command_replay(args: argparse.Namespace) -> int:
+    # What to replay first: a folder without that failure needs no target set up.
+    result = failing_result(args.output, args.test)
+    profile = load_profile(args.target)
+    if args.target_url:
+        profile.with_url(args.target_url)
+    faults = parse_faults(args.fault)
+    embedded = start_embedded(profile, faults) if profile.embedded and not args.target_url else None
+    try:
+        harness = Harness(ChatApi(profile, client_for(profile)), profile.ids())
+        try:
+            harness.bring_agents_online()
+            return run_replay(harness, result)
+        finally:
+            harness.log_out()
+    finally:
+        if embedded is not None:
+            embedded.stop()

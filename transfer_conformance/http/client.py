@@ -23,6 +23,7 @@ from pyrate_limiter import Duration, Limiter, Rate
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from transfer_conformance.errors import BrokenError
 from transfer_conformance.http.masking import REGISTRY, SecretRegistry
 
 MAX_RECORDED_BODY = 16_384
@@ -34,7 +35,7 @@ PLACEHOLDER = re.compile(r"\$LP_[A-Z0-9_]+")
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
-class TargetUnreachable(Exception):
+class TargetUnreachable(BrokenError):
     """The target did not answer at all (refused, timed out, DNS): an environment problem."""
 
 
@@ -234,21 +235,6 @@ class Exchange:
     def summary(self) -> str:
         status = self.status if self.status is not None else f"no answer ({self.error})"
         return f"{self.method} {self.url} -> {status}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "method": self.method,
-            "url": self.url,
-            "request_headers": self.request_headers,
-            "request_body": self.request_body,
-            "status": self.status,
-            "response_headers": self.response_headers,
-            "response_body": self.response_body,
-            "elapsed_ms": round(self.elapsed_ms, 1),
-            "error": self.error,
-            "curl": self.curl,
-        }
 
 
 Listener = Callable[[Exchange], None]

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import allure
 import pytest
 from allure_commons.types import AttachmentType
 
+from transfer_conformance import __version__
 from transfer_conformance.http.client import Exchange
-from transfer_conformance.plugin.options import (
-    FAILING,
-    RUN,
-)
+from transfer_conformance.http.masking import REGISTRY
+from transfer_conformance.plugin.state import FAILING, state_of
 from transfer_contract.catalogue import Rule, rules
 
 EPIC = "Transfer a Chat conformance"
@@ -28,7 +28,7 @@ def rule_of(item: pytest.Item) -> Rule | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    wanted = set(config.getoption("--rule"))
+    wanted = set(state_of(config).options.rules)
     kept, dropped = [], []
     for item in items:
         rule = rule_of(item)
@@ -53,7 +53,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-    config.stash[RUN].collected = {item.nodeid: rule_of(item) for item in items}
+    state_of(config).collected = {item.nodeid: rule_of(item) for item in items}
 
 
 def describe(item: pytest.Item, rule: Rule) -> str:
@@ -112,10 +112,32 @@ def failing_exchanges(error: BaseException | None) -> list[Exchange] | None:
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     outcome = yield
     # Attach the failing example's requests, else those of the last example run.
-    state = item.config.stash[RUN]
+    state = state_of(item.config)
     if state.harness is not None and "target" in getattr(item, "fixturenames", ()):
         error = outcome.excinfo[1] if outcome.excinfo else None
         exchanges = failing_exchanges(error) or state.harness.api.client.history
         item.stash[FAILING] = exchanges
         for exchange in exchanges[-40:]:
             attach_exchange(exchange)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The report's environment: target, run profile, seed, strictness, XML form, version."""
+    alluredir = getattr(session.config.option, "allure_report_dir", None)
+    if not alluredir:
+        return
+    state = state_of(session.config)
+    lines = [
+        f"target={state.profile.name}",
+        f"target.url={state.profile.base_url or '(embedded)'}",
+        f"run.profile={state.options.profile}",
+        f"seed={state.seed}",
+        f"strict={state.options.strict}",
+        f"xml.transfer.form={state.xml_form}",
+        f"suite.version={__version__}",
+    ]
+    Path(alluredir).mkdir(parents=True, exist_ok=True)
+    (Path(alluredir) / "environment.properties").write_text(
+        REGISTRY.mask("\n".join(lines)) + "\n", encoding="utf-8"
+    )

@@ -1,66 +1,33 @@
-"""The pytest side of the suite: suites/conftest.py loads this module.
-
-It decides the target in one place (`--target`, `--target-url`) and offers the fixtures: the
-target (logged in and on line), the rule of a module, and one scope per test. The hooks live
-by their jobs, in run_settings (options, budgets), allure_steps (labels, steps) and run_verdicts
-(verdicts, the summary); they are re-exported here for the conftest.
-"""
+"""The target and the fixtures the suites use: the target (logged in and on line), the rule of
+a module, and one scope per test. This plugin owns the harness: it sets it up on first use and,
+at the end of the run, ends its chats, logs its agents out and stops the embedded reference."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from transfer_conformance.errors import ExitCode
 from transfer_conformance.http.client import TargetUnreachable
-from transfer_conformance.http.har import TrafficRecorder
+from transfer_conformance.http.har import CLEAN_UP, TrafficRecorder
 from transfer_conformance.http.masking import REGISTRY
-from transfer_conformance.plugin.allure_steps import (
-    pytest_collection_modifyitems,
-    pytest_runtest_call,
-)
-from transfer_conformance.plugin.options import (
-    RUN,
-    pytest_addoption,
-    pytest_configure,
-)
-from transfer_conformance.plugin.results import (
-    pytest_runtest_makereport,
-    pytest_sessionfinish,
-)
-from transfer_conformance.run.summary import ExitCode
+from transfer_conformance.plugin.state import RunState, state_of
 from transfer_conformance.target.api import ChatApi, SetupError, client_for, start_embedded
 from transfer_conformance.target.checks import RuleCheck
 from transfer_conformance.target.harness import Harness
 
-__all__ = [
-    "one_test_scope",
-    "pytest_addoption",
-    "pytest_collection_modifyitems",
-    "pytest_configure",
-    "pytest_runtest_call",
-    "pytest_runtest_makereport",
-    "pytest_sessionfinish",
-    "rule",
-    "target",
-]
 
-
-# ---------------------------------------------------------------------- the target
-def _start_harness(config: pytest.Config) -> Harness:
-    state = config.stash[RUN]
+def _start_harness(state: RunState) -> Harness:
     profile = state.profile
-    assert profile is not None
     if profile.embedded and not profile.base_url:
-        state.embedded = start_embedded(profile, config.getoption("--fault"))
+        state.embedded = start_embedded(profile, state.options.faults)
     client = client_for(profile)
     client.run_deadline = state.deadline
-    summary_path = config.getoption("--run-summary")
-    if summary_path:
-        state.traffic = TrafficRecorder(Path(summary_path).parent / "traffic.har")
-        client.listeners.append(state.traffic.listen)
+    state.traffic = TrafficRecorder(state.options.output / "traffic.har")
+    client.listeners.append(state.traffic.listen)
     harness = Harness(ChatApi(profile, client), profile.ids())
     # Known to the run before anyone logs in: a set-up that fails or is interrupted half-way
     # still logs out whoever it logged in.
@@ -72,15 +39,14 @@ def _start_harness(config: pytest.Config) -> Harness:
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Harness:
     """The target, logged in and on line; a failure here ends the run as broken (exit 3)."""
-    state = request.config.stash[RUN]
+    state = state_of(request.config)
     if state.harness is None:
         if state.setup_error:
             pytest.exit(state.setup_error, returncode=ExitCode.BROKEN)
         profile = state.profile
-        assert profile is not None
         where = f"target {profile.name} at {profile.base_url or '(embedded)'}"
         try:
-            _start_harness(request.config)
+            _start_harness(state)
         except TargetUnreachable as error:
             state.setup_error = f"{where} is unreachable: {error}"
         except (SetupError, RuntimeError) as error:
@@ -97,7 +63,7 @@ def rule(request: pytest.FixtureRequest) -> RuleCheck:
     marker = request.node.get_closest_marker("rule")
     if marker is None:
         raise pytest.UsageError(f"{request.node.nodeid} has no rule marker")
-    return RuleCheck(marker.args[0], request.config.stash[RUN].observations)
+    return RuleCheck(marker.args[0], state_of(request.config).observations)
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +73,7 @@ def one_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     harness: Harness = request.getfixturevalue("target")
-    state = request.config.stash[RUN]
+    state = state_of(request.config)
     client = harness.api.client
     if state.deadline is not None and time.monotonic() >= state.deadline:
         state.stopped_because = "not run: the run's deadline (--max-time or max_time_s) was reached"
@@ -123,3 +89,20 @@ def one_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         client.test_deadline = None
         harness.clean_up()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Leave the target as found: chats ended, agents logged out, the embedded one stopped."""
+    state = state_of(session.config)
+    if state.harness is not None:
+        if state.traffic is not None:
+            state.traffic.testing(CLEAN_UP, None)
+        # Each on its own: a clean-up that fails must not keep the agents logged in.
+        for step in (state.harness.clean_up, state.harness.log_out):
+            with contextlib.suppress(Exception):
+                step()
+    if state.traffic is not None:
+        state.traffic.finish()
+    if state.embedded is not None:
+        state.embedded.stop()

@@ -1,23 +1,18 @@
-"""The run's settings: the suite's command-line options, Hypothesis' example budgets per run
-profile (dev, ci derandomized, nightly), and the run state every other part of the plugin reads."""
+"""The run's options, declared once and typed: `transfer-conformance run` builds them from its
+command line and hands them to the plugins (`plugin.session.plugins_for`); no plugin reads a
+pytest option of ours. Also Hypothesis' example budgets per run profile."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from reference_target.embedded import EmbeddedReference
-from strategies import TextDomain, use_domain
-from transfer_conformance.http.client import Exchange
-from transfer_conformance.http.har import TrafficRecorder
-from transfer_conformance.run.summary import RUN_PROFILES, Result
-from transfer_conformance.target.harness import Harness
-from transfer_conformance.target.profile import ConfigError, TargetProfile, load_profile
-from transfer_contract.catalogue import Rule
+from transfer_conformance.paths import REPORTS
+from transfer_conformance.run.summary import RUN_PROFILES, SUMMARY_FILE
 
 _COMMON = {
     "deadline": None,
@@ -38,85 +33,110 @@ settings.register_profile("nightly", max_examples=60, **_COMMON)
 CONTRACT_EXAMPLES = {"dev": 6, "ci": 8, "nightly": 50}
 
 
-def contract_budget(config: pytest.Config) -> int:
-    return config.getoption("--max-examples") or CONTRACT_EXAMPLES[config.getoption("--suite-profile")]
+@dataclass(frozen=True)
+class RunOptions:
+    """What one `run` was asked to do."""
+
+    target: str = "reference"
+    target_url: str | None = None
+    profile: str = "ci"
+    rules: tuple[str, ...] = ()
+    strict: bool = False
+    faults: tuple[str, ...] = ()
+    seed: int | None = None
+    examples: int | None = None
+    output: Path = REPORTS
+    no_shrink: bool = False
+    max_time: float | None = None
+    discover: Path | None = None
+    ignore_decisions: bool = False
+    no_report: bool = False
+    known_issues: Path | None = None
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> RunOptions:
+        return cls(
+            target=args.target,
+            target_url=args.target_url,
+            profile=args.profile,
+            rules=tuple(args.rule),
+            strict=args.strict,
+            faults=tuple(args.fault),
+            seed=args.seed,
+            examples=args.examples,
+            output=Path(args.output) if args.output else REPORTS,
+            no_shrink=args.no_shrink,
+            max_time=args.max_time,
+            discover=args.discover,
+            ignore_decisions=args.ignore_decisions,
+            no_report=args.no_report,
+            known_issues=Path(args.known_issues) if args.known_issues else None,
+        )
+
+    @property
+    def results(self) -> Path:
+        return self.output / "allure-results"
+
+    @property
+    def summary_path(self) -> Path:
+        return self.output / SUMMARY_FILE
+
+    @property
+    def contract_examples(self) -> int:
+        """Schemathesis cases per operation and mode."""
+        return self.examples or CONTRACT_EXAMPLES[self.profile]
+
+    def load_budget(self) -> None:
+        """Load the run profile's Hypothesis settings, adjusted by --examples and --no-shrink."""
+        settings.load_profile(self.profile)
+        overrides: dict[str, Any] = {"max_examples": self.examples} if self.examples else {}
+        if self.no_shrink:
+            overrides["phases"] = [p for p in Phase if p not in (Phase.shrink, Phase.explain)]
+        if overrides:
+            settings.register_profile("adjusted", parent=settings.get_profile(self.profile), **overrides)
+            settings.load_profile("adjusted")
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("transfer-conformance")
-    group.addoption("--target", default="reference", help="profile name or .toml path")
-    group.addoption("--target-url", default=None, help="override every base URL of the profile")
-    group.addoption("--suite-profile", default="ci", choices=RUN_PROFILES)
-    group.addoption("--strict-rules", action="store_true", help="SHOULD rules fail the run too")
-    group.addoption("--rule", action="append", default=[], help="run only this rule (repeatable)")
-    group.addoption("--run-summary", default=None, help="write the JSON run summary here")
-    group.addoption("--max-examples", type=int, default=None, help="override the example budget")
-    group.addoption("--no-shrink", action="store_true", help="report failures unshrunk (faster)")
-    group.addoption(
-        "--fault", action="append", default=[], help="embedded reference: start it with this fault"
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 7 * 86_400:
+        raise argparse.ArgumentTypeError("give a number of seconds above 0 and at most a week")
+    return value
+
+
+def add_arguments(run: argparse.ArgumentParser) -> None:
+    """The run options on the `run` command line (the one declaration of them)."""
+    run.add_argument("--target", default="reference", help="profile name in targets/ or a .toml path")
+    run.add_argument("--target-url", help="override every base URL of the profile")
+    run.add_argument("--profile", default="ci", choices=RUN_PROFILES, help="example budget")
+    run.add_argument("--rule", action="append", default=[], help="only this rule id (repeatable)")
+    run.add_argument("--strict", action="store_true", help="SHOULD rules and decisions fail the run too")
+    run.add_argument("--fault", action="append", default=[], help="embedded reference only: plant this fault")
+    run.add_argument("--seed", type=int, help="Hypothesis seed (dev and nightly; ci is derandomized)")
+    run.add_argument("--examples", type=positive, help="override the profile's example budget")
+    run.add_argument("--output", help="write results and summary here instead of reports/")
+    run.add_argument("--no-shrink", action="store_true", help="skip shrinking failures (faster)")
+    run.add_argument(
+        "--max-time",
+        type=positive_seconds,
+        default=None,
+        help="seconds the run may take; unfinished tests are then broken (default: the profile's max_time_s)",
     )
-    group.addoption(
-        "--max-time", type=float, default=None, help="seconds the run may take (default: the profile's)"
-    )
-    group.addoption("--discover", default=None, help="record what decision checks see to this JSON file")
-    group.addoption(
+    run.add_argument("--discover", type=Path, default=None, help=argparse.SUPPRESS)
+    run.add_argument(
         "--ignore-decisions",
         action="store_true",
-        help="forget the profile's [decisions]: rules.yaml's defaults, MUST generators unwidened",
+        help="forget the profile's [decisions] (a new target: MUST rules need none of them)",
     )
-
-
-@dataclass
-class RunState:
-    profile: TargetProfile | None = None
-    run_profile: str = "ci"
-    strict: bool = False
-    embedded: EmbeddedReference | None = None
-    harness: Harness | None = None
-    setup_error: str = ""
-    results: list[Result] = field(default_factory=list)
-    started: float = field(default_factory=time.time)
-    # The run's deadline (monotonic), and the tests collected: those without a verdict at the
-    # end (deadline, interrupt) are recorded as broken.
-    deadline: float | None = None
-    collected: dict[str, Rule | None] = field(default_factory=dict)
-    stopped_because: str = ""
-    traffic: TrafficRecorder | None = None
-    # discover mode: what each decision check saw, instead of judging it
-    observations: list[dict[str, Any]] | None = None
-
-
-RUN = pytest.StashKey[RunState]()
-FAILING = pytest.StashKey[list[Exchange]]()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "rule(id): the rule of specs/rules.yaml a test checks")
-    state = RunState(
-        run_profile=config.getoption("--suite-profile"),
-        strict=config.getoption("--strict-rules"),
-    )
-    config.stash[RUN] = state
-    settings.load_profile(state.run_profile)
-    budget = config.getoption("--max-examples")
-    overrides: dict[str, Any] = {"max_examples": budget} if budget else {}
-    if config.getoption("--no-shrink"):
-        overrides["phases"] = [p for p in Phase if p not in (Phase.shrink, Phase.explain)]
-    if overrides:
-        settings.register_profile("adjusted", parent=settings.get_profile(state.run_profile), **overrides)
-        settings.load_profile("adjusted")
-    try:
-        profile = load_profile(config.getoption("--target"))
-        if config.getoption("--target-url"):
-            profile.with_url(config.getoption("--target-url"))
-    except ConfigError as error:
-        raise pytest.UsageError(str(error)) from None
-    if config.getoption("--discover"):
-        state.observations = []
-    max_time = config.getoption("--max-time") or profile.max_time_s
-    state.deadline = time.monotonic() + max_time
-    if config.getoption("--ignore-decisions"):
-        profile.decisions = {}
-    # MUST generators widen only to what this profile explicitly declares the target accepts.
-    use_domain(TextDomain.from_decisions(profile.decisions))
-    state.profile = profile
+    run.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    run.add_argument("--known-issues", help="known-issues file (default known-issues.toml)")

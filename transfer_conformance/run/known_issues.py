@@ -13,14 +13,13 @@ The file is known-issues.toml at the top of the checkout (see README "Known issu
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from transfer_conformance.errors import ConfigError, UsageError
 from transfer_conformance.paths import KNOWN_ISSUES
 from transfer_conformance.run.summary import Result
-from transfer_conformance.target.profile import ConfigError
 
 
 @dataclass(frozen=True)
@@ -50,8 +49,11 @@ class KnownIssues:
 
 
 def load_known_issues(path: Path | None = None) -> KnownIssues:
-    """The known issues (the file named by --known-issues, else known-issues.toml)."""
-    path = path or Path(os.environ.get("TC_KNOWN_ISSUES", KNOWN_ISSUES))
+    """The known issues: the file given (--known-issues; it must exist), else known-issues.toml
+    in the working directory when there is one."""
+    if path is not None and not path.is_file():
+        raise UsageError(f"no known-issues file {path}")
+    path = path or KNOWN_ISSUES
     if not path.exists():
         return KnownIssues("", ())
     try:

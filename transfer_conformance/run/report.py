@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from transfer_conformance import __version__
+from transfer_conformance.errors import UsageError
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.paths import REPORT_TOOL, REPORTS
-from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
-from transfer_conformance.run.summary import Result, RunSummary
+from transfer_conformance.run.known_issues import KnownIssues
+from transfer_conformance.run.summary import Outcome, Result, RunSummary
 
 TOOL = REPORT_TOOL
 ALLURE = TOOL / "node_modules" / ".bin" / "allure"
@@ -43,7 +44,7 @@ ANALYTICS = re.compile(
 )
 
 
-class ReportError(Exception):
+class ReportError(UsageError):
     pass
 
 
@@ -128,9 +129,11 @@ def mark_known_issues(results: Path, summary: RunSummary, known: KnownIssues) ->
         data = json.loads(path.read_text(encoding="utf-8"))
         labels = {label["name"]: label["value"] for label in data.get("labels", [])}
         nodeid = _nodeid(data)
-        result = by_node.get(nodeid) or Result(nodeid, str(data.get("status")), rule=labels.get("rule"))
+        if data.get("status") not in (Outcome.FAILED, Outcome.BROKEN):
+            continue
+        result = by_node.get(nodeid) or Result(nodeid, Outcome(data["status"]), rule=labels.get("rule"))
         issue = known.find(result, target)
-        if issue is None or data.get("status") not in ("failed", "broken"):
+        if issue is None:
             continue
         if "known-issue" not in labels:
             data["labels"].append({"name": "known-issue", "value": issue.ticket or "muted"})
@@ -205,9 +208,11 @@ def generate_report(
     root: Path = REPORTS,
     append_history: bool = True,
     variables: dict[str, str] | None = None,
+    known: KnownIssues | None = None,
 ) -> Path:
     """Build the HTML report under ``root`` (cleaned first), with history kept across runs
-    (``append_history`` False when the run's report is built again: one history line a run)."""
+    (``append_history`` False when the run's report is built again: one history line a run);
+    ``known`` are the known issues it marks (none when None)."""
     allure = ensure_allure()
     # Allure runs in ``root``: a relative --output would point below itself there.
     results, root = results.resolve(), root.resolve()
@@ -217,7 +222,7 @@ def generate_report(
     shutil.rmtree(output, ignore_errors=True)
     history = root / "history"
     history.mkdir(parents=True, exist_ok=True)
-    known = load_known_issues()
+    known = known or KnownIssues("", ())
     resolutions = mark_known_issues(results, summary, known)
     target_name = summary.target.name
     (results / "executor.json").write_text(

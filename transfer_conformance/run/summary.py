@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict, dataclass, field, fields
-from enum import IntEnum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from transfer_conformance.errors import UsageError
+from transfer_conformance.http.client import Exchange
 from transfer_conformance.http.masking import REGISTRY
 
 RUN_PROFILES = ("dev", "ci", "nightly")
@@ -21,20 +23,50 @@ SUMMARY_FILE = "last-run.json"
 PREVIOUS_FILE = "previous-run.json"
 
 
-class NoRunError(ValueError):
+class NoRunError(UsageError):
     """A folder that holds no run: no readable summary."""
 
 
-OUTCOMES = ("passed", "failed", "broken", "skipped")
+class Outcome(StrEnum):
+    """One test's outcome: failed is a rule violation, broken anything else that went wrong."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    BROKEN = "broken"
+    SKIPPED = "skipped"
 
 
-class ExitCode(IntEnum):
-    """The exit codes of `transfer-conformance run` (and of its other commands)."""
+@dataclass
+class RecordedExchange:
+    """One request of a failing example and its answer, as the summary keeps it (masked)."""
 
-    OK = 0
-    VIOLATION = 1
-    USAGE = 2
-    BROKEN = 3
+    title: str = ""
+    method: str = ""
+    url: str = ""
+    request_headers: dict[str, str] = field(default_factory=dict)
+    request_body: str = ""
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str = ""
+    elapsed_ms: float = 0.0
+    error: str = ""
+    curl: str = ""
+
+    @classmethod
+    def of(cls, exchange: Exchange) -> RecordedExchange:
+        return cls(
+            exchange.title,
+            exchange.method,
+            exchange.url,
+            dict(exchange.request_headers),
+            exchange.request_body,
+            exchange.status,
+            dict(exchange.response_headers),
+            exchange.response_body,
+            round(exchange.elapsed_ms, 1),
+            exchange.error,
+            exchange.curl,
+        )
 
 
 @dataclass
@@ -42,7 +74,7 @@ class Result:
     """One test's verdict: failed is a rule violation, broken an environment problem."""
 
     nodeid: str
-    outcome: str
+    outcome: Outcome
     rule: str | None = None
     level: str | None = None
     kind: str | None = None
@@ -50,8 +82,11 @@ class Result:
     message: str = ""
     example: str = ""
     duration_s: float = 0.0
-    exchanges: list[dict[str, Any]] = field(default_factory=list)
+    exchanges: list[RecordedExchange] = field(default_factory=list)
     finished: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.outcome = Outcome(self.outcome)
 
     def named_by(self, wanted: str) -> bool:
         """Whether ``wanted``, as a user types it (a test id, its end, or a rule id), names this."""
@@ -86,9 +121,9 @@ class RunSummary:
     first_seen: dict[str, float] = field(default_factory=dict)
 
     def failed(self) -> list[Result]:
-        return [result for result in self.results if result.outcome == "failed"]
+        return [result for result in self.results if result.outcome is Outcome.FAILED]
 
-    def rules_with(self, outcome: str) -> list[str]:
+    def rules_with(self, outcome: Outcome) -> list[str]:
         return sorted({r.rule for r in self.results if r.outcome == outcome and r.rule})
 
     def save(self, path: Path) -> None:
@@ -117,8 +152,14 @@ class RunSummary:
     def from_dict(cls, data: dict[str, Any]) -> RunSummary:
         values = _known(cls, data)
         values["target"] = TargetInfo(**_known(TargetInfo, data.get("target") or {}))
-        values["results"] = [Result(**_known(Result, r)) for r in data.get("results", [])]
+        values["results"] = [_result(r) for r in data.get("results", [])]
         return cls(**values)
+
+
+def _result(data: dict[str, Any]) -> Result:
+    values = _known(Result, data)
+    values["exchanges"] = [RecordedExchange(**_known(RecordedExchange, e)) for e in data.get("exchanges", [])]
+    return Result(**values)
 
 
 def _known(kind: type, data: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reference_target.embedded import EmbeddedReference
+from transfer_conformance.errors import BrokenError
 from transfer_conformance.http.client import Exchange, RecordingClient, RetryBudget, TargetMisbehaved
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.target.profile import AgentLogin, TargetProfile, origin_of
@@ -27,7 +28,7 @@ BEARER_PLACEHOLDER = {
 }
 
 
-class SetupError(Exception):
+class SetupError(BrokenError):
     """A set-up call failed: the environment, not the rule under test, is at fault."""
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from strategies import Ids
+from transfer_conformance.errors import ConfigError
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.paths import LOCAL_TARGETS
 from transfer_contract.catalogue import is_status_key, rules
@@ -18,10 +19,6 @@ from transfer_contract.tomlfile import TomlFileError, read_toml
 
 ROLES = ("transferring", "receiving", "away")
 SKILL_KEYS = ("available", "unavailable", "unknown", "unknown_agent")
-
-
-class ConfigError(Exception):
-    """A profile or option that cannot work; the run stops with exit code 2."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,217 @@
+"""`run`: the suite against a target, its table per rule, the report, and the exit code.
+
+Exit codes: 0 conformant, 1 a rule violated (even if some results are also broken), 2 usage or
+configuration error, 3 the target unreachable or set-up broken (or results broken with no
+violation: nothing proves conformance then).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import secrets
+import shutil
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+import pytest
+
+from reference_target.faults import parse_faults
+from transfer_conformance.errors import ExitCode, UsageError
+from transfer_conformance.http.masking import REGISTRY
+from transfer_conformance.paths import SUITES
+from transfer_conformance.plugin.options import RunOptions, add_arguments
+from transfer_conformance.plugin.session import plugins_for
+from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
+from transfer_conformance.run.report import ReportError, generate_report, redact_file, redact_tree
+from transfer_conformance.run.summary import PREVIOUS_FILE, RunSummary
+from transfer_conformance.run.verdicts import RuleVerdict, Verdict, exit_code, rule_verdicts
+from transfer_conformance.target.profile import TargetProfile, load_profile
+from transfer_contract.catalogue import rules
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser("run", help="run the conformance suite against a target")
+    add_arguments(run)
+    run.set_defaults(handler=command_run)
+
+
+def command_run(args: argparse.Namespace) -> int:
+    options = RunOptions.from_arguments(args)
+    profile = checked_profile(options)
+    known = load_known_issues(options.known_issues)
+    with guarded_console():
+        return run_and_judge(options, profile, known)
+
+
+def checked_profile(options: RunOptions) -> TargetProfile:
+    """The run's profile, loaded once, with every option checked against it before anything runs."""
+    unknown = [rule_id for rule_id in options.rules if rule_id not in rules()]
+    if unknown:
+        raise UsageError(f"unknown rule {', '.join(unknown)}; see specs/rules.yaml")
+    profile = load_profile(options.target)
+    if options.faults:
+        if not profile.embedded or options.target_url:
+            raise UsageError("--fault applies to the embedded reference target only")
+        parse_faults(options.faults)
+    if options.target_url:
+        profile.with_url(options.target_url)
+    if options.ignore_decisions:
+        profile.decisions = {}
+    return profile
+
+
+def pytest_arguments(options: RunOptions, seed: int | None) -> list[str]:
+    """pytest's own options for a run; ours travel typed, in the plugins."""
+    arguments = [
+        str(SUITES),
+        "-p",
+        "no:cacheprovider",
+        # Schemathesis is used as a library here; its pytest plugin blanks Hypothesis'
+        # failing-example values in reports, so it stays off.
+        "-p",
+        "no:schemathesis",
+        # The CLI imported Hypothesis (profiles build their ids with it) before pytest started:
+        # its plugins' asserts cannot be rewritten, which the suite never relies on.
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        # Suites judge through check(), never a bare assert: rewriting them costs seconds.
+        "--assert=plain",
+        "--rootdir",
+        str(SUITES.parent),
+        "-o",
+        "console_output_style=progress",
+        "--tb=line",
+        "-q",
+        "--alluredir",
+        str(options.results),
+        "--clean-alluredir",
+        "--junitxml",
+        str(options.output / "junit.xml"),
+        "-o",
+        "junit_family=xunit2",
+    ]
+    if seed is not None:
+        arguments.append(f"--hypothesis-seed={seed}")
+    return arguments
+
+
+def first_seen(summary: RunSummary, previous_path: Path) -> dict[str, float]:
+    """When each failing test started failing, carried over while it keeps failing."""
+    previous = RunSummary.load(previous_path)
+    earlier = previous.first_seen if previous else {}
+    return {result.nodeid: earlier.get(result.nodeid, result.finished) for result in summary.failed()}
+
+
+def table(verdicts: dict[str, RuleVerdict], known: KnownIssues) -> list[str]:
+    """The per-rule table the run prints."""
+    catalogue = rules()
+    lines = [f"{'rule':44} {'level':6} {'pass':>4} {'fail':>4} {'brkn':>4}  verdict"]
+    for rule_id, found in verdicts.items():
+        counts = found.counts
+        if found.verdict is Verdict.VIOLATED:
+            text = (
+                "VIOLATED" if found.counts_toward else f"violated ({found.level}, reported; --strict fails)"
+            )
+        elif found.verdict is Verdict.KNOWN:
+            text = f"known issue {found.ticket}"
+            if found.ticket != "muted" and known.tracker_url:
+                text += f" ({known.tracker_url.replace('%s', found.ticket)})"
+        elif found.verdict is Verdict.BROKEN:
+            text = "BROKEN (environment or set-up)"
+        else:
+            text = found.verdict.value
+        lines.append(
+            f"{rule_id:44} {found.level:6} {counts['passed']:>4} {counts['failed']:>4} "
+            f"{counts['broken']:>4}  {text}"
+        )
+        if found.verdict is Verdict.VIOLATED and rule_id in catalogue:
+            lines.append(f"{'':44} -> {catalogue[rule_id].behaviour}")
+    return lines
+
+
+class MaskedStream(io.TextIOBase):
+    """A console stream that masks every known secret on its way out: pytest prints what a
+    target echoed (a failure's text, a traceback) before any report is redacted."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(REGISTRY.mask(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", "utf-8")
+
+
+@contextlib.contextmanager
+def guarded_console() -> Iterator[None]:
+    """Masked stdout and stderr, and SIGTERM treated as Ctrl-C: either way the run cleans up,
+    writes its summary, JUnit and report, and ends broken (exit 3)."""
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    saved = sys.stdout, sys.stderr, signal.getsignal(signal.SIGTERM)
+    sys.stdout, sys.stderr = MaskedStream(sys.stdout), MaskedStream(sys.stderr)  # type: ignore[assignment]
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved[0], saved[1]
+        signal.signal(signal.SIGTERM, saved[2])
+
+
+def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssues) -> int:
+    output, summary_path = options.output, options.summary_path
+    output.mkdir(parents=True, exist_ok=True)
+    if summary_path.exists():
+        shutil.copyfile(summary_path, output / PREVIOUS_FILE)
+    summary_path.unlink(missing_ok=True)
+    seed: int | None = None
+    if options.profile != "ci":
+        # dev and nightly explore; the seed they used is recorded so a failure can be replayed
+        # with --seed. ci stays derandomized.
+        seed = options.seed if options.seed is not None else secrets.randbelow(2**32)
+    seed_label = "derandomized" if seed is None else str(seed)
+    code = pytest.main(pytest_arguments(options, seed), plugins=plugins_for(options, profile, seed_label))
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return ExitCode.USAGE
+    summary = RunSummary.load(summary_path)
+    if summary is None:
+        print("error: the run ended before writing a readable summary", file=sys.stderr)
+        return ExitCode.BROKEN
+    summary.first_seen = first_seen(summary, output / PREVIOUS_FILE)
+    summary.save(summary_path)
+    redact_tree(options.results)
+    redact_file(output / "junit.xml")
+    print()
+    if summary.setup_error:
+        print(f"BROKEN: {summary.setup_error}")
+        return ExitCode.BROKEN
+    verdicts = rule_verdicts(summary, strict=options.strict, known=known)
+    print("\n".join(table(verdicts, known)))
+    print(
+        f"\ntarget {summary.target.name} ({summary.target.url}), profile {options.profile}, "
+        f"seed {summary.seed}{', strict' if options.strict else ''}"
+    )
+    if not options.no_report:
+        try:
+            print(f"report: {generate_report(options.results, summary, root=output, known=known)}")
+        except ReportError as error:
+            # The verdict stands without the HTML; say why it is missing.
+            print(f"report not generated: {error}", file=sys.stderr)
+    interrupted = code in (ExitCode.BROKEN, pytest.ExitCode.INTERRUPTED)
+    return exit_code(verdicts, interrupted=interrupted)

@@ -1,0 +1,41 @@
+"""The run's own plugin and the list of plugins a run loads: `plugins_for` is what
+`transfer-conformance run` hands to `pytest.main`, so the suites need no conftest."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from strategies import TextDomain, use_domain
+from transfer_conformance.plugin import allure_steps, fixtures, results
+from transfer_conformance.plugin.options import RunOptions
+from transfer_conformance.plugin.state import RUN, RunState
+from transfer_conformance.target.profile import TargetProfile
+
+
+class RunSession:
+    """Puts the run's typed state into the config before any other plugin reads it."""
+
+    def __init__(self, options: RunOptions, profile: TargetProfile, seed: str) -> None:
+        self.options = options
+        self.profile = profile
+        self.seed = seed
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "rule(id): the rule of specs/rules.yaml a test checks")
+        options, profile = self.options, self.profile
+        state = RunState(options, profile, seed=self.seed)
+        state.deadline = time.monotonic() + (options.max_time or profile.max_time_s)
+        if options.discover:
+            state.observations = []
+        config.stash[RUN] = state
+        options.load_budget()
+        # MUST generators widen only to what this profile explicitly declares the target accepts.
+        use_domain(TextDomain.from_decisions(profile.decisions))
+
+
+def plugins_for(options: RunOptions, profile: TargetProfile, seed: str) -> list[object]:
+    """The plugins of one run, in the order their hooks should see the run."""
+    return [RunSession(options, profile, seed), fixtures, allure_steps, results]
