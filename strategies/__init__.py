@@ -3,7 +3,7 @@
 A generated body is symbolic (`agent="receiving"`, `skill="unavailable"`) so that strategies are
 defined at import time and resolved against whichever target profile the run uses; each body
 renders to JSON and to XML (`render`), the XML in the target's transfer form and in one of the
-layouts real writers produce (`strategies.xml_layouts`).
+layouts real writers produce (`transfer_contract.xml_layouts`).
 
 What MUST rules send is the documented domain: numeric ids and plain texts of modest length
 (the page types the text "alphanumeric"). A run widens it only to what its profile explicitly
@@ -21,10 +21,19 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from strategies.xml_layouts import LAYOUTS, render_layout
+from transfer_contract.catalogue import vectors
 from transfer_contract.domain import MODEST_TEXT, PLAIN_ALPHABET
 from transfer_contract.spec import resolve
-from transfer_contract.xmlcodec import TRANSFER_FORMS
+from transfer_contract.transfer_body import (
+    AGENT_REFS,
+    MEDIA_TYPES,
+    SKILL_REFS,
+    WIDENING,
+    Ids,
+    TransferBody,
+    render,
+)
+from transfer_contract.xml_layouts import LAYOUTS
 
 TEXT_SCHEMA = resolve("#/components/schemas/Text")
 MAX_TEXT = int(TEXT_SCHEMA["maxLength"])
@@ -34,20 +43,8 @@ XML_FORBIDDEN = "".join(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r") +
 # The documented domain of a transfer text (PLAIN_ALPHABET, MODEST_TEXT): "alphanumeric"
 # words, modest in length.
 ALPHANUMERIC = string.ascii_letters + string.digits
-__all__ = ["MODEST_TEXT", "PLAIN_ALPHABET"]  # re-exported: tests and suites import them from here
-
-AGENT_REFS = ("receiving", "unknown", "away", "self")
-SKILL_REFS = ("available", "second_available", "unavailable", "unknown")
-MEDIA_TYPES = {"json": "application/json", "xml": "application/xml"}
-
-
-# The decision entries that widen what MUST generators send, once a profile declares them:
-# `discover` writes them even where they equal rules.yaml's defaults.
-WIDENING = {
-    "decision-text-length": "max_chars",
-    "decision-text-characters": "accepted",
-    "decision-ids-numeric-strings": "accepted",
-}
+# re-exported: tests and suites import them from here
+__all__ = ["MODEST_TEXT", "PLAIN_ALPHABET", "SKILL_REFS", "WIDENING", "Ids", "TransferBody", "render"]
 
 
 @dataclass(frozen=True)
@@ -81,93 +78,6 @@ def use_domain(domain: TextDomain) -> None:
 
 def run_domain() -> TextDomain:
     return _RUN_DOMAIN[0]
-
-
-@dataclass(frozen=True)
-class TransferBody:
-    """A transfer request in terms of the profile's roles; render() makes it concrete."""
-
-    agent: str | None = None
-    skill: str | None = None
-    text: str | None = None
-    ids_as_strings: bool = False
-
-    def without_skill(self) -> TransferBody:
-        return replace(self, skill=None)
-
-    def without_text(self) -> TransferBody:
-        return replace(self, text=None)
-
-    def describe(self) -> str:
-        parts = [
-            f"agent={self.agent}" if self.agent else "",
-            f"skill={self.skill}" if self.skill else "",
-        ]
-        if self.text is not None:
-            parts.append(f"text={self.text[:40]!r}{'…' if len(self.text) > 40 else ''}")
-        if self.ids_as_strings and (self.agent or self.skill):
-            parts.append("ids as strings")
-        return ", ".join(part for part in parts if part) or "neither agent nor skill"
-
-
-@dataclass(frozen=True)
-class Ids:
-    """The concrete ids behind the symbolic references, from a target profile."""
-
-    agents: dict[str, str]
-    skills: dict[str, str]
-
-    @classmethod
-    def of(cls, agent_ids: Mapping[str, str], skills: Mapping[str, str]) -> Ids:
-        """The ids of a profile's agents by role and its skills by key (the harness's profile
-        builds them: strategies know no profile)."""
-        skill_ids = dict(skills)
-        skill_ids.setdefault("second_available", skill_ids["available"])
-        agents = {
-            "receiving": agent_ids["receiving"],
-            "self": agent_ids["transferring"],
-            "unknown": skill_ids["unknown_agent"],
-            "away": agent_ids.get("away", skill_ids["unknown_agent"]),
-        }
-        return cls(agents=agents, skills=skill_ids)
-
-
-def to_json(body: TransferBody, ids: Ids) -> dict[str, Any]:
-    def ref(value: str) -> dict[str, Any]:
-        return {"id": value if body.ids_as_strings else int(value)}
-
-    order: dict[str, Any] = {}
-    if body.skill is not None:
-        order["skill"] = ref(ids.skills[body.skill])
-    if body.agent is not None:
-        order["agent"] = ref(ids.agents[body.agent])
-    if body.text is not None:
-        order["text"] = body.text
-    return {"transfer": order}
-
-
-def to_xml_form(data: dict[str, Any], form: str) -> dict[str, Any]:
-    """The JSON-convention body with agent and skill in an XML transfer ``form``."""
-    if form not in TRANSFER_FORMS:
-        raise ValueError(f"unknown XML transfer form {form!r}; known: {', '.join(TRANSFER_FORMS)}")
-    order = dict(data["transfer"])
-    for key in ("skill", "agent"):
-        if key in order and form != "element":
-            value = str(order[key]["id"])
-            order[key] = {"@id": value} if form == "attribute" else value
-    return {"transfer": order}
-
-
-def render(body: TransferBody, ids: Ids, encoding: str, form: str = "element") -> tuple[bytes, str]:
-    """The body's bytes and Content-Type in ``encoding``: json, xml, or xml:<layout>."""
-    data = to_json(body, ids)
-    if encoding == "json":
-        return json.dumps(data, ensure_ascii=False).encode("utf-8"), MEDIA_TYPES["json"]
-    kind, _, layout = encoding.partition(":")
-    if kind != "xml":
-        raise ValueError(f"unknown encoding {encoding!r}")
-    ((root, value),) = to_xml_form(data, form).items()
-    return render_layout(root, value, layout or "plain"), MEDIA_TYPES["xml"]
 
 
 def encodings() -> st.SearchStrategy[str]:
@@ -257,95 +167,41 @@ class InvalidBody:
 
 
 _JSON_BAD_IDS = [True, None, [], {}, -1, 0, 1.5, "abc", "", "12a"]
-_JSON_SHAPES = [
-    (
-        "transfer is a list",
-        lambda ids: {"transfer": [{"skill": {"id": int(ids.skills["available"])}}]},
-    ),
-    (
-        "text is a number",
-        lambda ids: {"transfer": {"skill": {"id": int(ids.skills["available"])}, "text": 7}},
-    ),
-    (
-        "unknown member",
-        lambda ids: {"transfer": {"skill": {"id": int(ids.skills["available"])}, "queue": "x"}},
-    ),
-    ("no transfer wrapper", lambda ids: {"skill": {"id": int(ids.skills["available"])}}),
-    (
-        "text too long",
-        lambda ids: {
-            "transfer": {
-                "skill": {"id": int(ids.skills["available"])},
-                "text": "x" * (MAX_TEXT + 1),
-            }
-        },
-    ),
-    (
-        "control character in text",
-        lambda ids: {"transfer": {"skill": {"id": int(ids.skills["available"])}, "text": "a\u0001b"}},
-    ),
-]
-_MALFORMED_JSON = [
-    b"",
-    b"{",
-    b'{"transfer": {"skill": {"id": 2}}',
-    b"null",
-    b"[]",
-    b'"transfer"',
-    b"\xff\xfe{}",
-]
-_MALFORMED_XML = [
-    b"<transfer><skill><id>2</id></skill>",
-    b"<transfer><skill><id>two</id></skill></transfer>",
-    b"<transfer><skill><id>-2</id></skill></transfer>",
-    b"<transfer/>",
-    b"<transfer><text>nobody</text></transfer>",
-    b"<transfers><skill><id>2</id></skill></transfers>",
-    b"<transfer><skill id='2'/></transfer>",
-    b"not xml at all",
-]
-HOSTILE_XML = {
-    "external entity": (
-        b'<?xml version="1.0"?><!DOCTYPE transfer [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-        b"<transfer><skill><id>SKILL</id></skill><text>&x;</text></transfer>"
-    ),
-    "entity expansion": (
-        b'<?xml version="1.0"?><!DOCTYPE transfer [<!ENTITY a "aaaaaaaaaaaaaaaa">'
-        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
-        b'<!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
-        b"<transfer><skill><id>SKILL</id></skill><text>&d;</text></transfer>"
-    ),
-    "DTD declared": (
-        b'<?xml version="1.0"?><!DOCTYPE transfer [<!ELEMENT transfer ANY>]>'
-        b"<transfer><skill><id>SKILL</id></skill></transfer>"
-    ),
-}
+MALFORMED_RULE = "decision-status-malformed-body"
+HOSTILE_RULE = "decision-hostile-xml"
 
 
-def hostile_xml(kind: str, skill_id: str) -> bytes:
-    return HOSTILE_XML[kind].replace(b"SKILL", skill_id.encode())
+def vector_bodies(rule_id: str, encodings: tuple[str, ...] = ("json", "xml")) -> list[InvalidBody]:
+    """The invalid vectors of specs/examples tagged with ``rule_id``, as raw bodies."""
+    return [
+        InvalidBody(f"{vector.description} ({kind.upper()})", MEDIA_TYPES[kind], vector.body(kind))
+        for vector in vectors()
+        if rule_id in vector.rules and not vector.valid
+        for kind in encodings
+    ]
+
+
+def hostile_xml_bodies(skill_id: str) -> list[InvalidBody]:
+    """The hostile XML vectors, naming the target's own skill (the vectors name skill 12), so
+    that a target that took one would have nothing else to refuse."""
+    return [
+        InvalidBody(
+            body.reason, body.content_type, body.raw.replace(b"<id>12</id>", f"<id>{skill_id}</id>".encode())
+        )
+        for body in vector_bodies(HOSTILE_RULE, ("xml",))
+    ]
 
 
 @st.composite
-def invalid_transfer_bodies(draw: st.DrawFn, ids: Ids) -> InvalidBody:
-    """Bodies that break the spec: wrong types, malformed JSON and XML, hostile XML."""
-    kind = draw(st.sampled_from(("bad id", "shape", "malformed json", "malformed xml", "hostile")))
+def invalid_transfer_bodies(draw: st.DrawFn, ids: Ids, hostile: bool = True) -> InvalidBody:
+    """Bodies that break the spec: ids of the wrong type (drawn), and the malformed (and, with
+    ``hostile``, the hostile) vectors of specs/examples."""
+    kind = draw(st.sampled_from(("bad id", "vector", "hostile") if hostile else ("bad id", "vector")))
     if kind == "bad id":
         value = draw(st.sampled_from(_JSON_BAD_IDS))
         which = draw(st.sampled_from(("skill", "agent")))
         data = {"transfer": {which: {"id": value}}}
         return InvalidBody(f"{which} id {value!r}", MEDIA_TYPES["json"], json.dumps(data).encode())
-    if kind == "shape":
-        reason, build = draw(st.sampled_from(_JSON_SHAPES))
-        return InvalidBody(reason, MEDIA_TYPES["json"], json.dumps(build(ids)).encode())
-    if kind == "malformed json":
-        raw = draw(st.sampled_from(_MALFORMED_JSON))
-        return InvalidBody(f"malformed JSON {raw[:30]!r}", MEDIA_TYPES["json"], raw)
-    if kind == "malformed xml":
-        raw = draw(st.sampled_from(_MALFORMED_XML))
-        return InvalidBody(f"invalid XML {raw[:40]!r}", MEDIA_TYPES["xml"], raw)
-    hostile = draw(st.sampled_from(sorted(HOSTILE_XML)))
-    return InvalidBody(
-        f"hostile XML: {hostile}", MEDIA_TYPES["xml"], hostile_xml(hostile, ids.skills["available"])
-    )
+    if kind == "vector":
+        return draw(st.sampled_from(vector_bodies(MALFORMED_RULE)))
+    return draw(st.sampled_from(hostile_xml_bodies(ids.skills["available"])))

@@ -2,7 +2,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from strategies import TransferBody, encodings, texts
+from strategies import encodings, texts
+from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("agent-or-skill-required")
 

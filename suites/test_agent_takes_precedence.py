@@ -2,7 +2,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from strategies import SKILL_REFS, TransferBody, bodies_with_agent, encodings
+from strategies import bodies_with_agent, encodings
+from transfer_contract.transfer_body import SKILL_REFS, TransferBody
 
 pytestmark = pytest.mark.rule("agent-takes-precedence")
 

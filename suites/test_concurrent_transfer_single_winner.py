@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from strategies import TransferBody
+from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("concurrent-transfer-single-winner")
 

@@ -3,7 +3,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from strategies import TransferBody
+from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("decision-error-body")
 

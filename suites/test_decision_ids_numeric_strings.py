@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from strategies import TransferBody
+from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("decision-ids-numeric-strings")
 

@@ -1,7 +1,7 @@
 import pytest
 
-from strategies import TransferBody
 from transfer_conformance.target.harness import as_list, decode
+from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("decision-occupied-not-online")
 

@@ -1,6 +1,6 @@
 import pytest
 
-from strategies import TransferBody
+from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("decision-status-unknown-target")
 

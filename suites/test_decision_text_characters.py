@@ -4,7 +4,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from strategies import TransferBody, xml_texts
+from strategies import xml_texts
+from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("decision-text-characters")
 

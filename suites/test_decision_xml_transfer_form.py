@@ -1,6 +1,6 @@
 import pytest
 
-from strategies import TransferBody, render
+from transfer_contract.transfer_body import TransferBody, render
 
 pytestmark = pytest.mark.rule("decision-xml-transfer-form")
 

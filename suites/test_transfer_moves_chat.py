@@ -1,7 +1,7 @@
 import pytest
 
-from strategies import TransferBody
 from transfer_conformance.target.checks import is_error
+from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("transfer-moves-chat")
 

@@ -2,8 +2,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from strategies import TransferBody, encodings, texts
+from strategies import encodings, texts
 from transfer_conformance.target.harness import as_list, decode
+from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("unavailable-skill-rejected")
 

@@ -2,7 +2,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from strategies import TransferBody, encodings, transfer_bodies
+from strategies import encodings, transfer_bodies
+from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("xml-json-equivalent")
 

@@ -1,8 +1,8 @@
 import pytest
 
-from strategies import TransferBody
 from transfer_conformance.http.client import UndecodableResponse
 from transfer_conformance.target.harness import decode
+from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("xml-responses-valid")
 

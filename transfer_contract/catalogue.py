@@ -130,6 +130,14 @@ class Vector:
     def id(self) -> str:
         return f"{self.file}: {self.description}"
 
+    def body(self, encoding: str) -> bytes:
+        """The vector's body as sent: its JSON (or raw JSON text) or its XML, UTF-8."""
+        if encoding == "xml":
+            return self.xml.encode("utf-8")
+        if self.json_raw is not None:
+            return self.json_raw.encode("utf-8")
+        return json.dumps(self.json, ensure_ascii=False).encode("utf-8")
+
 
 def load_vector_file(path: Path) -> list[Vector]:
     with path.open(encoding="utf-8") as handle:

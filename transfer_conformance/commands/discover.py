@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from strategies import WIDENING
 from transfer_conformance.errors import BrokenError, ExitCode
 from transfer_conformance.run.summary import SUMMARY_FILE, RunSummary, run_command
 from transfer_conformance.target.profile import load_profile, profile_path
 from transfer_contract.catalogue import is_status_key, rules
+from transfer_contract.transfer_body import WIDENING
 
 EVIDENCE_CHARS = 300
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from strategies import Ids, TransferBody, render
 from transfer_conformance.http.client import Exchange, UndecodableResponse
 from transfer_conformance.target.api import AgentContext, ChatApi, SetupError
 from transfer_conformance.target.checks import check
 from transfer_contract.spec import xsd_paths
+from transfer_contract.transfer_body import Ids, TransferBody, render
 from transfer_contract.xmlcodec import TRANSFER_FORMS, XmlBodyError, xsd_codec
 
 TRANSFER_MESSAGES = (13, 15)

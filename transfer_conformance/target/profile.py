@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from strategies import Ids
 from transfer_conformance.errors import ConfigError
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.paths import LOCAL_TARGETS
 from transfer_contract.catalogue import is_status_key, rules
 from transfer_contract.paths import TARGETS
 from transfer_contract.tomlfile import TomlFileError, read_toml
+from transfer_contract.transfer_body import Ids
 
 ROLES = ("transferring", "receiving", "away")
 SKILL_KEYS = ("available", "unavailable", "unknown", "unknown_agent")
