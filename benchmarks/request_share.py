@@ -21,7 +21,8 @@ from pathlib import Path
 from reference_target.embedded import EmbeddedReference
 from transfer_conformance.http.client import RecordingClient
 from transfer_conformance.run.summary import RunSummary
-from transfer_conformance.target.api import ChatApi, with_query
+from transfer_conformance.target.api import ChatApi
+from transfer_conformance.target.calls import with_query
 from transfer_conformance.target.profile import load_profile
 
 
@@ -41,7 +42,7 @@ def raw_rate(seconds: float) -> float:
         client = RecordingClient()
         api = ChatApi(profile, client)
         login = profile.agents["transferring"]
-        agent = api.start_session(login, api.login(login))
+        agent = api.auth.log_in(login)
         url = with_query(f"{agent.session_url}/availability")
         sent, started = 0, time.perf_counter()
         while time.perf_counter() - started < seconds:

@@ -8,6 +8,7 @@ from schemathesis import GenerationMode
 
 from transfer_conformance.http.client import TargetMisbehaved, plain_session
 from transfer_conformance.plugin.state import contract_budget
+from transfer_conformance.target.auth import authorization
 from transfer_conformance.target.checks import RuleViolation, message
 from transfer_conformance.target.harness import decode
 from transfer_contract.paths import OPENAPI
@@ -154,7 +155,7 @@ class ContractRun:
         # Each call goes to its own host: the agent API, or the visitor API (conversationVep),
         # which a real account serves elsewhere.
         if self.spec_op.path.startswith("/api/account/{accountId}/agentSession"):
-            headers["Authorization"] = f"Bearer {target.transferring.bearer}"
+            headers.update(authorization(target.transferring.bearer))
             base_url = target.profile.base_url
         else:
             case.query = {**(case.query or {}), "appKey": target.profile.visitor_app_key}

@@ -61,7 +61,7 @@ def test_no_generated_case_gets_a_5xx(harness, operation_id):
             if "chatId" in (case.path_parameters or {}):
                 case.path_parameters["chatId"] = harness.open_chat()
             # Logout ends the bearer it is given: it gets a login of its own.
-            bearer = harness.api.login(agent.login) if operation_id == "agentLogout" else agent.bearer
+            bearer = harness.api.auth.login(agent.login) if operation_id == "agentLogout" else agent.bearer
             headers = {"Authorization": f"Bearer {bearer}", "Accept": "application/json"}
             response = case.call(base_url=harness.profile.base_url, headers=headers, timeout=10)
             statuses.append(response.status_code)

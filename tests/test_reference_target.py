@@ -177,8 +177,8 @@ def test_logout_ends_the_bearer_and_its_sessions(reference):
     profile.base_url = profile.login_url = profile.visitor_url = reference.url
     api = ChatApi(profile, RecordingClient())
     login = profile.agents["away"]
-    agent = api.start_session(login, api.login(login))
-    assert api.logout(agent).status == 200
+    agent = api.auth.log_in(login)
+    assert api.auth.logout(agent).status == 200
     assert api.get_availability(agent).status == 401
 
 

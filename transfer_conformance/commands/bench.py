@@ -29,6 +29,7 @@ from transfer_conformance.plugin.options import positive
 from transfer_conformance.run.summary import SUMMARY_FILE, RunSummary, run_command
 from transfer_conformance.run.verdicts import Verdict, rule_verdicts
 from transfer_conformance.target.api import ChatApi
+from transfer_conformance.target.auth import authorization
 from transfer_conformance.target.profile import load_profile
 from transfer_contract.catalogue import rules
 from transfer_contract.paths import OPENAPI, TARGETS
@@ -135,7 +136,7 @@ def run_baseline(name: str, fault: Fault | None, examples: int, output: Path) ->
         profile.base_url = profile.login_url = profile.visitor_url = reference.url
         api = ChatApi(profile, RecordingClient(timeout_s=10))
         login = profile.agents["transferring"]
-        agent = api.start_session(login, api.login(login))
+        agent = api.auth.log_in(login)
         api.set_availability(agent, "Online")
         chat_id = api.request_chat()
         api.take_chat(agent)
@@ -159,7 +160,7 @@ def run_baseline(name: str, fault: Fault | None, examples: int, output: Path) ->
             "--url",
             reference.url,
             "-H",
-            f"Authorization: Bearer {agent.bearer}",
+            "Authorization: " + authorization(agent.bearer)["Authorization"],
             "--exclude-operation-id",
             "agentLogout",
             "--exclude-operation-id",

@@ -21,7 +21,8 @@ from reference_target.faults import parse_faults
 from transfer_conformance.errors import ExitCode, UsageError
 from transfer_conformance.paths import REPORTS
 from transfer_conformance.run.summary import RecordedExchange, Result, RunSummary
-from transfer_conformance.target.api import BEARER_PLACEHOLDER, ChatApi, client_for, start_embedded
+from transfer_conformance.target.api import ChatApi, client_for, start_embedded
+from transfer_conformance.target.auth import BEARER_PLACEHOLDER
 from transfer_conformance.target.harness import Harness
 from transfer_conformance.target.profile import load_profile
 

@@ -1,58 +1,29 @@
 """The documented calls the suite makes, on top of the recording client.
 
 Only the documented HTTP API: the same code runs against the embedded reference, a URL and
-staging. Every call sends `v=1&NC=true` as the documented URLs do.
+staging. Every call sends `v=1&NC=true` as the documented URLs do; agents log in and out
+through `auth`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from reference_target.embedded import EmbeddedReference
-from transfer_conformance.errors import BrokenError
-from transfer_conformance.http.client import Exchange, RecordingClient, RetryBudget, TargetMisbehaved
-from transfer_conformance.http.masking import REGISTRY
-from transfer_conformance.target.profile import AgentLogin, TargetProfile, origin_of
-
-QUERY = "v=1&NC=true"
-MEDIA = {"json": "application/json", "xml": "application/xml"}
-BEARER_PLACEHOLDER = {
-    "transferring": "$LP_BEARER",
-    "receiving": "$LP_BEARER_RECEIVING",
-    "away": "$LP_BEARER_AWAY",
-}
-
-
-class SetupError(BrokenError):
-    """A set-up call failed: the environment, not the rule under test, is at fault."""
-
-
-@dataclass
-class AgentContext:
-    role: str
-    login: AgentLogin
-    bearer: str
-    session_url: str
-    # The login's Session_id cookie and csrf token, for the documented logout (empty if none).
-    session_cookie: str = ""
-    csrf: str = ""
-
-    @property
-    def session_id(self) -> str:
-        return self.session_url.rstrip("/").rsplit("/", 1)[-1]
-
-
-def with_query(url: str, query: str = QUERY) -> str:
-    return f"{url}{'&' if '?' in url else '?'}{query}"
-
-
-def json_body(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+from transfer_conformance.http.client import Exchange, RecordingClient, RetryBudget
+from transfer_conformance.target.auth import AgentAuth, AgentContext, authorization
+from transfer_conformance.target.calls import (
+    MEDIA,
+    QUERY,
+    SetupError,
+    account_url,
+    expect_status,
+    json_body,
+    with_query,
+)
+from transfer_conformance.target.profile import TargetProfile
 
 
 def client_for(profile: TargetProfile) -> RecordingClient:
@@ -79,12 +50,11 @@ class ChatApi:
     def __init__(self, profile: TargetProfile, client: RecordingClient) -> None:
         self.profile = profile
         self.client = client
-        # bearer -> (Session_id cookie, csrf) of the login that issued it
-        self.login_cookies: dict[str, tuple[str, str]] = {}
+        self.auth = AgentAuth(profile, client)
 
     # ------------------------------------------------------------------ urls
     def account_url(self, base: str) -> str:
-        return f"{base}/api/account/{self.profile.account_id}"
+        return account_url(base, self.profile.account_id)
 
     def agent_chat_url(self, agent: AgentContext, chat_id: str) -> str:
         return f"{agent.session_url}/chat/{chat_id}"
@@ -104,81 +74,12 @@ class ChatApi:
         bearer: str | None = None,
     ) -> dict[str, str]:
         headers = {"Accept": MEDIA.get(accept, accept)}
-        token = bearer if bearer is not None else (agent.bearer if agent else None)
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
+        headers.update(authorization(bearer if bearer is not None else (agent.bearer if agent else None)))
         if content_type:
             headers["Content-Type"] = MEDIA.get(content_type, content_type)
         return headers
 
-    @staticmethod
-    def expect_status(exchange: Exchange, *statuses: int) -> Exchange:
-        if exchange.status not in statuses:
-            raise SetupError(
-                f"set-up call {exchange.title!r} answered {exchange.status}, expected "
-                f"{' or '.join(map(str, statuses))}: {exchange.summary()} "
-                f"{exchange.response_body[:300]}"
-            )
-        return exchange
-
-    # ------------------------------------------------------------------ agent set-up
-    def login(self, login: AgentLogin) -> str:
-        url = f"{self.account_url(self.profile.login_url)}/login?v=1.3"
-        body = json_body({"username": login.username, "password": login.password})
-        exchange = self.client.send(
-            "POST",
-            url,
-            title=f"log in as the {login.role} agent",
-            setup=True,
-            headers=self.headers(content_type="json"),
-            body=body,
-        )
-        self.expect_status(exchange, 200)
-        try:
-            bearer = str(exchange.json()["bearer"])
-        except (ValueError, KeyError, TypeError):
-            raise SetupError(f"login of the {login.role} agent returned no bearer") from None
-        REGISTRY.register(bearer, BEARER_PLACEHOLDER[login.role])
-        cookie = exchange.cookies.get("Session_id", "")
-        try:
-            csrf = str(exchange.json().get("csrf") or "")
-        except (ValueError, AttributeError):
-            csrf = ""
-        role = login.role.upper()
-        REGISTRY.register(cookie, f"$LP_SESSION_ID_{role}")
-        REGISTRY.register(csrf, f"$LP_CSRF_{role}")
-        self.login_cookies[bearer] = (cookie, csrf)
-        return bearer
-
-    def start_session(self, login: AgentLogin, bearer: str) -> AgentContext:
-        url = with_query(f"{self.account_url(self.profile.base_url)}/agentSession")
-        exchange = self.client.send(
-            "POST",
-            url,
-            title=f"start an agent session for the {login.role} agent",
-            setup=True,
-            headers={**self.headers(content_type="json", bearer=bearer)},
-            body=json_body({"loginData": ""}),
-        )
-        self.expect_status(exchange, 200, 201)
-        try:
-            href = str(exchange.json()["agentSessionLocation"]["link"]["@href"])
-        except (ValueError, KeyError, TypeError):
-            raise SetupError("start agent session returned no agentSessionLocation link") from None
-        self.check_origin(href, "the agentSessionLocation link")
-        cookie, csrf = self.login_cookies.get(bearer, ("", ""))
-        return AgentContext(login.role, login, bearer, href.split("?")[0], cookie, csrf)
-
-    def check_origin(self, url: str, what: str) -> None:
-        """Stop before following a link the target gave outside the profile's origins (scheme,
-        host and port: https is never downgraded); no credential is ever sent there."""
-        allowed = self.profile.origins()
-        if origin_of(url) not in allowed:
-            raise TargetMisbehaved(
-                f"{what} {REGISTRY.mask(url)!r} is outside the profile's origins "
-                f"({', '.join(sorted(allowed))}); not followed, no credential sent to it. "
-                "If it is right, add its origin to the profile's origins list."
-            )
+    expect_status = staticmethod(expect_status)
 
     def set_availability(self, agent: AgentContext, state: str, setup: bool = True) -> Exchange:
         headers = self.headers(agent, content_type="json")
@@ -199,18 +100,6 @@ class ChatApi:
             title=f"read the {agent.role} agent's availability",
             headers=self.headers(agent),
         )
-
-    def logout(self, agent: AgentContext) -> Exchange:
-        """Log out as the Logout page documents (the Session_id cookie and a csrf body), or by
-        the bearer where the profile says so or the login set no cookie."""
-        url = f"{self.account_url(self.profile.login_url)}/logout"
-        title = f"log the {agent.role} agent out"
-        if self.profile.logout == "cookie" and agent.session_cookie:
-            headers = self.headers(content_type="json")
-            headers["Cookie"] = f"Session_id={agent.session_cookie}"
-            body = json_body({"csrf": agent.csrf})
-            return self.client.send("POST", url, title=title, headers=headers, body=body, setup=True)
-        return self.client.send("POST", url, title=title, headers=self.headers(agent), setup=True)
 
     # ------------------------------------------------------------------ chats
     def request_chat(self, title: str = "the visitor requests a chat") -> str:

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from transfer_conformance.http.client import Exchange, UndecodableResponse
-from transfer_conformance.target.api import AgentContext, ChatApi, SetupError
+from transfer_conformance.target.api import ChatApi
+from transfer_conformance.target.auth import AgentContext
+from transfer_conformance.target.calls import SetupError
 from transfer_conformance.target.checks import check
 from transfer_contract.spec import xsd_paths
 from transfer_contract.transfer_body import Ids, TransferBody, render
@@ -149,8 +151,7 @@ class Harness:
     # ------------------------------------------------------------------ agents
     def bring_agents_online(self) -> None:
         for role, login in self.api.profile.agents.items():
-            bearer = self.api.login(login)
-            self.agents[role] = self.api.start_session(login, bearer)
+            self.agents[role] = self.api.auth.log_in(login)
         for role, agent in self.agents.items():
             state = "Away" if role == "away" else "Online"
             self.api.expect_status(self.api.set_availability(agent, state), 200)
@@ -207,7 +208,7 @@ class Harness:
         with self.api.client.grace():
             for agent in self.agents.values():
                 with contextlib.suppress(Exception):
-                    self.api.logout(agent)
+                    self.api.auth.logout(agent)
 
     # ------------------------------------------------------------------ chats
     def ring_new_chat(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from transfer_conformance.errors import ConfigError
+from transfer_conformance.http.client import TargetMisbehaved
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.paths import LOCAL_TARGETS
 from transfer_contract.catalogue import is_status_key, rules
@@ -84,6 +85,18 @@ def origin_of(url: str) -> str:
     parsed = urlparse(url)
     port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme, 0)
     return f"{parsed.scheme}://{(parsed.hostname or '').lower()}:{port}"
+
+
+def check_origin(profile: TargetProfile, url: str, what: str) -> None:
+    """Stop before following a link the target gave outside the profile's origins (scheme,
+    host and port: https is never downgraded); no credential is ever sent there."""
+    allowed = profile.origins()
+    if origin_of(url) not in allowed:
+        raise TargetMisbehaved(
+            f"{what} {REGISTRY.mask(url)!r} is outside the profile's origins "
+            f"({', '.join(sorted(allowed))}); not followed, no credential sent to it. "
+            "If it is right, add its origin to the profile's origins list."
+        )
 
 
 # Limits a profile may set: (default, lowest, highest). Out of range or of the wrong type is a
