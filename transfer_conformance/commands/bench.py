@@ -203,7 +203,18 @@ def plot(
         gridspec_kw={"height_ratios": heights},
         squeeze=False,
     )
-    ax = axes[0][0]
+    _plot_faults(axes[0][0], faults, rules, columns, baseline)
+    if variants:
+        _plot_variants(axes[1][0], variants)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_faults(
+    ax: Any, faults: list[SuiteRun], rules: list[str], columns: list[str], baseline: dict[str, BaselineRun]
+) -> None:
+    """Faults (rows) by the rules that caught them (columns), then the Schemathesis CLI's two."""
     for y, run in enumerate(faults):
         for x, rule in enumerate(rules):
             if rule in run.failed_rules:
@@ -225,21 +236,18 @@ def plot(
         fontsize=8,
     )
     ax.grid(True, alpha=0.2)
-    if variants:
-        low = axes[1][0]
-        for y, row in enumerate(variants):
-            for x, found in enumerate((row["must_failures"], row["strict_failures"])):
-                low.scatter(x, y, marker="s", s=90, color="tab:red" if found else "tab:green")
-        low.set_xticks(
-            [0, 1], ["MUST failures, decisions ignored", "any failure, declared, --strict"], fontsize=7
-        )
-        low.set_yticks(range(len(variants)), [row["name"] for row in variants], fontsize=7)
-        low.set_xlim(-0.5, 1.5)
-        low.invert_yaxis()
-        low.set_title("Conformant variants (rows): green no false alarm, red a false alarm", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+
+
+def _plot_variants(ax: Any, variants: list[dict[str, Any]]) -> None:
+    """Conformant variants (rows): a false alarm in either mode is red."""
+    for y, row in enumerate(variants):
+        for x, found in enumerate((row["must_failures"], row["strict_failures"])):
+            ax.scatter(x, y, marker="s", s=90, color="tab:red" if found else "tab:green")
+    ax.set_xticks([0, 1], ["MUST failures, decisions ignored", "any failure, declared, --strict"], fontsize=7)
+    ax.set_yticks(range(len(variants)), [row["name"] for row in variants], fontsize=7)
+    ax.set_xlim(-0.5, 1.5)
+    ax.invert_yaxis()
+    ax.set_title("Conformant variants (rows): green no false alarm, red a false alarm", fontsize=8)
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -340,6 +348,50 @@ def run_variants(pool: ThreadPoolExecutor, names: list[str], examples: int) -> l
     return rows
 
 
+def rate(hits: list[bool]) -> float | None:
+    """The share of hits, to three places; None for no runs."""
+    return round(sum(hits) / len(hits), 3) if hits else None
+
+
+def fault_row(run: SuiteRun, baseline: dict[str, BaselineRun]) -> dict[str, Any]:
+    """One fault's row of bench.json: what caught it, and what the CLI alone saw."""
+    base = baseline.get(run.name)
+    return {
+        **asdict(run),
+        "caught": run.caught,
+        "other_rules": [r for r in run.failed_rules if r != run.rule],
+        "baseline": (
+            {**asdict(base), "caught": base.caught, "new_vs_reference": new_signatures(base, baseline)}
+            if base is not None
+            else None
+        ),
+    }
+
+
+def figures(
+    suite: list[SuiteRun], baseline: dict[str, BaselineRun], variant_rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """bench.json's figures from the runs."""
+    reference, faults = suite[0], suite[1:]
+    base_faults = [baseline[f.name] for f in faults if f.name in baseline]
+    return {
+        "kill_rate": rate([run.caught for run in faults]) or 0.0,
+        "false_positives": len(reference.failed_rules),
+        "baseline_kill_rate": rate([run.caught for run in base_faults]),
+        "baseline_false_positives": len(baseline[REFERENCE].signatures) if REFERENCE in baseline else None,
+        # A stricter reading: the CLI reports a failure it does not also report on the reference.
+        "baseline_kill_rate_beyond_reference": rate(
+            [bool(new_signatures(run, baseline)) for run in base_faults]
+        ),
+        "variants": variant_rows,
+        "variants_false_positives": sum(len(row["must_failures"]) for row in variant_rows),
+        "variants_strict_false_positives": sum(len(row["strict_failures"]) for row in variant_rows),
+        "variants_broken": sum(len(row["plain_broken"]) + len(row["strict_broken"]) for row in variant_rows),
+        "reference": asdict(reference),
+        "faults": [fault_row(run, baseline) for run in faults],
+    }
+
+
 def run_bench(args: argparse.Namespace) -> int:
     examples = args.examples or DEFAULT_EXAMPLES
     chosen = [f for f in FAULTS if not args.faults or f.name in args.faults]
@@ -357,49 +409,12 @@ def run_bench(args: argparse.Namespace) -> int:
             if args.no_baseline
             else list(pool.map(lambda job: run_baseline(*job, examples, RUNS / "baseline" / job[0]), jobs))
         )
-    wall = round(time.perf_counter() - started, 1)
     baseline = {run.name: run for run in baseline_runs}
-    reference = suite[0]
-    faults = suite[1:]
-    base_faults = [baseline[f.name] for f in faults if f.name in baseline]
     data = {
         "examples": examples,
         "workers": args.workers,
-        "kill_rate": round(sum(run.caught for run in faults) / len(faults), 3) if faults else 0.0,
-        "false_positives": len(reference.failed_rules),
-        "baseline_kill_rate": (
-            round(sum(run.caught for run in base_faults) / len(base_faults), 3) if base_faults else None
-        ),
-        "baseline_false_positives": len(baseline[REFERENCE].signatures) if REFERENCE in baseline else None,
-        # A stricter reading: the CLI reports a failure it does not also report on the reference.
-        "baseline_kill_rate_beyond_reference": (
-            round(sum(bool(new_signatures(run, baseline)) for run in base_faults) / len(base_faults), 3)
-            if base_faults
-            else None
-        ),
-        "variants": variant_rows,
-        "variants_false_positives": sum(len(row["must_failures"]) for row in variant_rows),
-        "variants_strict_false_positives": sum(len(row["strict_failures"]) for row in variant_rows),
-        "variants_broken": sum(len(row["plain_broken"]) + len(row["strict_broken"]) for row in variant_rows),
-        "wall_time_s": wall,
-        "reference": asdict(reference),
-        "faults": [
-            {
-                **asdict(run),
-                "caught": run.caught,
-                "other_rules": [r for r in run.failed_rules if r != run.rule],
-                "baseline": (
-                    {
-                        **asdict(baseline[run.name]),
-                        "caught": baseline[run.name].caught,
-                        "new_vs_reference": new_signatures(baseline[run.name], baseline),
-                    }
-                    if run.name in baseline
-                    else None
-                ),
-            }
-            for run in faults
-        ],
+        **figures(suite, baseline, variant_rows),
+        "wall_time_s": round(time.perf_counter() - started, 1),
     }
     (BENCH / "bench.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
     try:
@@ -409,12 +424,8 @@ def run_bench(args: argparse.Namespace) -> int:
     (BENCH / "bench.md").write_text(markdown(data), encoding="utf-8")
     print(markdown(data))
     print(f"written: {BENCH / 'bench.json'}, {BENCH / 'bench.md'}, {BENCH / 'bench.png'}")
-    clean = not (
-        data["false_positives"]
-        or data["variants_false_positives"]
-        or data["variants_strict_false_positives"]
-        or data["variants_broken"]
-    )
+    false_alarms = ("false_positives", "variants_false_positives", "variants_strict_false_positives")
+    clean = not any(data[key] for key in (*false_alarms, "variants_broken"))
     return 0 if data["kill_rate"] == 1.0 and clean else 1
 
 
