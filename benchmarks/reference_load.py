@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from reference_target.embedded import EmbeddedReference
-from transfer_conformance.target.profile import load_profile
+from transfer_conformance.target_api.profile import load_profile
 from transfer_contract.paths import TARGETS
 
 ACCOUNT = "/api/account/90233546"

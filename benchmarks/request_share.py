@@ -21,9 +21,9 @@ from pathlib import Path
 from reference_target.embedded import EmbeddedReference
 from transfer_conformance.http.client import RecordingClient
 from transfer_conformance.run.summary import RunSummary
-from transfer_conformance.target.api import ChatApi
-from transfer_conformance.target.calls import with_query
-from transfer_conformance.target.profile import load_profile
+from transfer_conformance.target_api.api import ChatApi
+from transfer_conformance.target_api.calls import with_query
+from transfer_conformance.target_api.profile import load_profile
 
 
 def suite_rate() -> tuple[int, float]:

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 
 from strategies import invalid_transfer_bodies
-from transfer_conformance.target.profile import load_profile
+from transfer_conformance.target_api.profile import load_profile
 
 pytestmark = pytest.mark.rule("decision-status-malformed-body")
 

@@ -8,9 +8,9 @@ from schemathesis import GenerationMode
 
 from transfer_conformance.http.client import TargetMisbehaved, plain_session
 from transfer_conformance.plugin.state import contract_budget
-from transfer_conformance.target.auth import authorization
-from transfer_conformance.target.checks import RuleViolation, message
-from transfer_conformance.target.harness import decode
+from transfer_conformance.target_api.auth import authorization
+from transfer_conformance.target_api.checks import RuleViolation, message
+from transfer_conformance.target_api.harness import decode
 from transfer_contract.paths import OPENAPI
 from transfer_contract.spec import body_validator, failed_keywords, operations, parameter_problems
 from transfer_contract.xmlcodec import XmlBodyError, xsd_codec

@@ -1,6 +1,6 @@
 import pytest
 
-from transfer_conformance.target.harness import as_list, decode
+from transfer_conformance.target_api.harness import as_list, decode
 from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("skills-list-available-only")

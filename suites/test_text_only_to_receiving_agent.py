@@ -3,7 +3,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from strategies import encodings, texts
-from transfer_conformance.target.harness import events_of
+from transfer_conformance.target_api.harness import events_of
 from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("text-only-to-receiving-agent")

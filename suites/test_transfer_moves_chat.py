@@ -1,6 +1,6 @@
 import pytest
 
-from transfer_conformance.target.checks import is_error
+from transfer_conformance.target_api.checks import is_error
 from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("transfer-moves-chat")

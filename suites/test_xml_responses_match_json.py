@@ -1,6 +1,6 @@
 import pytest
 
-from transfer_conformance.target.harness import as_list, decode, events_of
+from transfer_conformance.target_api.harness import as_list, decode, events_of
 
 pytestmark = pytest.mark.rule("xml-responses-match-json")
 

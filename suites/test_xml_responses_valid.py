@@ -1,7 +1,7 @@
 import pytest
 
 from transfer_conformance.http.client import UndecodableResponse
-from transfer_conformance.target.harness import decode
+from transfer_conformance.target_api.harness import decode
 from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("xml-responses-valid")

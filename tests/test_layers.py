@@ -66,10 +66,10 @@ HARNESS = CHECKOUT / "transfer_conformance"
 GROUND = {"errors", "paths", "__init__"}
 ROOMS = {
     "http": set(),
-    "target": {"http"},
+    "target_api": {"http"},
     "run": {"http"},
-    "plugin": {"http", "target", "run"},
-    "commands": {"http", "target", "run", "plugin"},
+    "plugin": {"http", "target_api", "run"},
+    "commands": {"http", "target_api", "run", "plugin"},
     "cli": {"commands"},
 }
 

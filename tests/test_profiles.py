@@ -5,7 +5,7 @@ import pytest
 from transfer_conformance.errors import ConfigError
 from transfer_conformance.run.known_issues import load_known_issues
 from transfer_conformance.run.summary import Result
-from transfer_conformance.target.profile import load_profile
+from transfer_conformance.target_api.profile import load_profile
 
 STAGING = """
 name = "staging"

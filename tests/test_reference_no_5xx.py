@@ -12,9 +12,9 @@ from schemathesis import GenerationMode
 
 from reference_target.embedded import EmbeddedReference
 from transfer_conformance.http.client import RecordingClient
-from transfer_conformance.target.api import ChatApi
-from transfer_conformance.target.harness import Harness
-from transfer_conformance.target.profile import load_profile
+from transfer_conformance.target_api.api import ChatApi
+from transfer_conformance.target_api.harness import Harness
+from transfer_conformance.target_api.profile import load_profile
 from transfer_contract.paths import OPENAPI
 from transfer_contract.spec import operations
 

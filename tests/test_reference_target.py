@@ -11,9 +11,9 @@ from reference_target.embedded import EmbeddedReference
 from reference_target.seed import build_world, load_seed
 from reference_target.state import Limits
 from transfer_conformance.http.client import RecordingClient
-from transfer_conformance.target.api import ChatApi
-from transfer_conformance.target.harness import Harness, decode, events_of
-from transfer_conformance.target.profile import load_profile
+from transfer_conformance.target_api.api import ChatApi
+from transfer_conformance.target_api.harness import Harness, decode, events_of
+from transfer_conformance.target_api.profile import load_profile
 from transfer_contract.xmlcodec import xsd_codec
 
 DOC_SKILL = {"transfer": {"skill": {"id": 2}, "text": "I think this person needs some help from you."}}

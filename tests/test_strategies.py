@@ -19,7 +19,7 @@ from strategies import (
     transfer_bodies,
     xml_texts,
 )
-from transfer_conformance.target.profile import load_profile
+from transfer_conformance.target_api.profile import load_profile
 from transfer_contract.spec import body_validator, failed_keywords
 from transfer_contract.xml_layouts import LAYOUTS
 from transfer_contract.xmlcodec import TRANSFER_FORMS, XmlBodyError, normalise_transfer, xsd_codec

@@ -9,7 +9,7 @@ from reference_target.embedded import EmbeddedReference
 from reference_target.seed import load_seed
 from tests.conftest import run_cli, summary_of
 from transfer_conformance.commands.bench import variant_names
-from transfer_conformance.target.profile import load_profile
+from transfer_conformance.target_api.profile import load_profile
 from transfer_contract.paths import TARGETS
 
 ACCOUNT = "/api/account/90233546"

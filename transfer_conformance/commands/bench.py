@@ -28,9 +28,9 @@ from transfer_conformance.paths import REPORTS
 from transfer_conformance.plugin.options import positive
 from transfer_conformance.run.summary import SUMMARY_FILE, RunSummary, run_command
 from transfer_conformance.run.verdicts import Verdict, rule_verdicts
-from transfer_conformance.target.api import ChatApi
-from transfer_conformance.target.auth import authorization
-from transfer_conformance.target.profile import load_profile
+from transfer_conformance.target_api.api import ChatApi
+from transfer_conformance.target_api.auth import authorization
+from transfer_conformance.target_api.profile import load_profile
 from transfer_contract.catalogue import rules
 from transfer_contract.paths import OPENAPI, TARGETS
 

@@ -30,7 +30,7 @@ from transfer_conformance.run.known_issues import load_known_issues
 from transfer_conformance.run.report import ReportError, generate_report
 from transfer_conformance.run.summary import RunSummary, run_command
 from transfer_conformance.run.verdicts import NO_RULE, RANK, Verdict, rule_verdicts
-from transfer_conformance.target.profile import load_profile
+from transfer_conformance.target_api.profile import load_profile
 from transfer_contract.catalogue import rules
 
 # An id in a path (session ids, chat ids, account): any segment holding a digit.

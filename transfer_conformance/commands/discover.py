@@ -26,7 +26,7 @@ from typing import Any
 
 from transfer_conformance.errors import BrokenError, ExitCode
 from transfer_conformance.run.summary import SUMMARY_FILE, RunSummary, run_command
-from transfer_conformance.target.profile import load_profile, profile_path
+from transfer_conformance.target_api.profile import load_profile, profile_path
 from transfer_contract.catalogue import is_status_key, rules
 from transfer_contract.transfer_body import WIDENING
 

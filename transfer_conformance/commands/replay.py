@@ -21,10 +21,10 @@ from reference_target.faults import parse_faults
 from transfer_conformance.errors import ExitCode, UsageError
 from transfer_conformance.paths import REPORTS
 from transfer_conformance.run.summary import RecordedExchange, Result, RunSummary
-from transfer_conformance.target.api import ChatApi, client_for, start_embedded
-from transfer_conformance.target.auth import BEARER_PLACEHOLDER
-from transfer_conformance.target.harness import Harness
-from transfer_conformance.target.profile import load_profile
+from transfer_conformance.target_api.api import ChatApi, client_for, start_embedded
+from transfer_conformance.target_api.auth import BEARER_PLACEHOLDER
+from transfer_conformance.target_api.harness import Harness
+from transfer_conformance.target_api.profile import load_profile
 
 SESSION_ID = re.compile(r"/agentSession/([^/?#]+)")
 CHAT_ID = re.compile(r"/chat/([^/?#.]+)")

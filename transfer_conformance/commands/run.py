@@ -30,7 +30,7 @@ from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
 from transfer_conformance.run.report import ReportError, generate_report, redact_file, redact_tree
 from transfer_conformance.run.summary import PREVIOUS_FILE, RunSummary
 from transfer_conformance.run.verdicts import RuleVerdict, Verdict, exit_code, rule_verdicts
-from transfer_conformance.target.profile import TargetProfile, load_profile
+from transfer_conformance.target_api.profile import TargetProfile, load_profile
 from transfer_contract.catalogue import rules
 
 

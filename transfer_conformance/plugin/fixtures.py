@@ -15,10 +15,10 @@ from transfer_conformance.http.client import TargetUnreachable
 from transfer_conformance.http.har import CLEAN_UP, TrafficRecorder
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.plugin.state import RunState, state_of
-from transfer_conformance.target.api import ChatApi, client_for, start_embedded
-from transfer_conformance.target.calls import SetupError
-from transfer_conformance.target.checks import RuleCheck
-from transfer_conformance.target.harness import Harness
+from transfer_conformance.target_api.api import ChatApi, client_for, start_embedded
+from transfer_conformance.target_api.calls import SetupError
+from transfer_conformance.target_api.checks import RuleCheck
+from transfer_conformance.target_api.harness import Harness
 
 
 def _start_harness(state: RunState) -> Harness:

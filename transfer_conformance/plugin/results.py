@@ -18,7 +18,7 @@ from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.plugin.allure_steps import errors_within, rule_of
 from transfer_conformance.plugin.state import FAILING, RunState, state_of
 from transfer_conformance.run.summary import Outcome, RecordedExchange, Result, RunSummary, TargetInfo
-from transfer_conformance.target.checks import RuleViolation, message
+from transfer_conformance.target_api.checks import RuleViolation, message
 from transfer_contract.catalogue import Rule
 
 # The failing example's requests kept in the summary: enough to replay it.

@@ -11,7 +11,7 @@ from strategies import TextDomain, use_domain
 from transfer_conformance.plugin import allure_steps, fixtures, results
 from transfer_conformance.plugin.options import RunOptions
 from transfer_conformance.plugin.state import RUN, RunState
-from transfer_conformance.target.profile import TargetProfile
+from transfer_conformance.target_api.profile import TargetProfile
 
 
 class RunSession:

@@ -14,8 +14,8 @@ from transfer_conformance.http.client import Exchange
 from transfer_conformance.http.har import TrafficRecorder
 from transfer_conformance.plugin.options import RunOptions
 from transfer_conformance.run.summary import Result
-from transfer_conformance.target.harness import Harness
-from transfer_conformance.target.profile import TargetProfile
+from transfer_conformance.target_api.harness import Harness
+from transfer_conformance.target_api.profile import TargetProfile
 from transfer_contract.catalogue import Rule
 
 

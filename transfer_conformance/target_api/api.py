@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 from reference_target.embedded import EmbeddedReference
 from transfer_conformance.http.client import Exchange, RecordingClient, RetryBudget
-from transfer_conformance.target.auth import AgentAuth, AgentContext, authorization
-from transfer_conformance.target.calls import (
+from transfer_conformance.target_api.auth import AgentAuth, AgentContext, authorization
+from transfer_conformance.target_api.calls import (
     MEDIA,
     QUERY,
     SetupError,
@@ -23,7 +23,7 @@ from transfer_conformance.target.calls import (
     json_body,
     with_query,
 )
-from transfer_conformance.target.profile import TargetProfile
+from transfer_conformance.target_api.profile import TargetProfile
 
 
 def client_for(profile: TargetProfile) -> RecordingClient:

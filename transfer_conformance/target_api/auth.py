@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from transfer_conformance.http.client import Exchange, RecordingClient
 from transfer_conformance.http.masking import REGISTRY
-from transfer_conformance.target.calls import (
+from transfer_conformance.target_api.calls import (
     MEDIA,
     SetupError,
     account_url,
@@ -20,7 +20,7 @@ from transfer_conformance.target.calls import (
     json_body,
     with_query,
 )
-from transfer_conformance.target.profile import AgentLogin, TargetProfile, check_origin
+from transfer_conformance.target_api.profile import AgentLogin, TargetProfile, check_origin
 
 # The shell variables that stand for each agent's bearer in curls, reports and replays.
 BEARER_PLACEHOLDER = {

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from transfer_conformance.http.client import Exchange, UndecodableResponse
-from transfer_conformance.target.api import ChatApi
-from transfer_conformance.target.auth import AgentContext
-from transfer_conformance.target.calls import SetupError
-from transfer_conformance.target.checks import check
+from transfer_conformance.target_api.api import ChatApi
+from transfer_conformance.target_api.auth import AgentContext
+from transfer_conformance.target_api.calls import SetupError
+from transfer_conformance.target_api.checks import check
 from transfer_contract.spec import xsd_paths
 from transfer_contract.transfer_body import Ids, TransferBody, render
 from transfer_contract.xmlcodec import TRANSFER_FORMS, XmlBodyError, xsd_codec
