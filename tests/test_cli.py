@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 from reference_target.embedded import READY_PREFIX
@@ -18,6 +19,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.run
 def test_unreachable_target_exits_3_quickly(tmp_path):
     started = time.perf_counter()
     done = run_cli(
@@ -85,6 +87,7 @@ def test_serve_with_an_unknown_fault_is_a_usage_error():
     assert done.returncode == 2 and "unknown fault no_such_fault" in done.stderr
 
 
+@pytest.mark.run
 def test_known_issue_is_shown_as_known_and_does_not_fail_the_run(tmp_path):
     known = tmp_path / "known.toml"
     known.write_text(
@@ -107,6 +110,7 @@ def test_known_issue_is_shown_as_known_and_does_not_fail_the_run(tmp_path):
     assert "no failure to file" in nothing.stdout
 
 
+@pytest.mark.run
 def test_report_serve_answers_on_loopback(tmp_path):
     html = tmp_path / "html"
     html.mkdir()
@@ -125,6 +129,7 @@ def test_report_serve_answers_on_loopback(tmp_path):
 RELATIVE_RUN = ("--rule", "transfer-success-status", "--output", "runs/x")
 
 
+@pytest.mark.run
 def test_relative_output_folder_gets_its_report(tmp_path):
     """`--output runs/x` is taken from where the command runs (the report tool runs elsewhere)."""
     done = subprocess.run(

@@ -5,7 +5,7 @@ import pytest
 
 from tests.conftest import run_cli
 
-pytestmark = pytest.mark.xdist_group("diff-runs")
+pytestmark = [pytest.mark.run, pytest.mark.xdist_group("diff-runs")]
 RULES = ("--rule", "agent-takes-precedence", "--rule", "transfer-success-status", "--rule", "text-optional")
 
 

@@ -13,6 +13,8 @@ from transfer_conformance.commands.discover import BEGIN, as_toml, table, write_
 from transfer_contract.paths import TARGETS
 from transfer_contract.tomlfile import read_toml
 
+pytestmark = pytest.mark.run
+
 DECISION_TABLE = re.compile(r'(?ms)^\[decisions\."[^"]+"\]\n(?:[^\[\n][^\n]*\n|\n)*')
 
 

@@ -203,6 +203,7 @@ def test_accept_chat_takes_its_body_in_any_form(reference, content_type, body):
     )
 
 
+@pytest.mark.run
 def test_unaccepted_chat_sets_its_agent_away(tmp_path):
     """Accept Chat, note 2, with a timeout of half a second: polled, not slept on."""
     with EmbeddedReference(seed_path=short_accept_seed(tmp_path, 0.5)) as served:
@@ -225,6 +226,7 @@ def test_unaccepted_chat_sets_its_agent_away(tmp_path):
         assert state == "Away"
 
 
+@pytest.mark.run
 def test_ci_run_passes_with_a_short_accept_timeout_and_logs_out_as_documented(tmp_path):
     """With a 2-second accept timeout a whole ci run passes strictly (no chat rings unanswered
     for a profile agent), and after it every profile agent is logged out, by cookie and csrf."""

@@ -12,6 +12,8 @@ from reference_target.embedded import EmbeddedReference
 from reference_target.faults import FAULTS
 from tests.conftest import failed_rules, run_cli, summary_of
 
+pytestmark = pytest.mark.run
+
 BUDGET = ["--examples", "4", "--no-shrink", "--no-report", "--strict"]
 
 

@@ -21,6 +21,8 @@ from transfer_conformance.http.masking import encoded_forms
 from transfer_conformance.run.summary import RunSummary
 from transfer_contract.paths import CHECKOUT, TARGETS
 
+pytestmark = pytest.mark.run
+
 # Canary secrets with the characters that break naive quoting and matching.
 CANARIES = {
     "ref-pass-tara-51c3": "c@n/ary:pa=ss!T 'q\"&<x>",

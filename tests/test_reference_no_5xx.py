@@ -18,7 +18,7 @@ from transfer_conformance.target_api.profile import load_profile
 from transfer_contract.paths import OPENAPI
 from transfer_contract.spec import operations
 
-pytestmark = pytest.mark.xdist_group("no-5xx")
+pytestmark = [pytest.mark.run, pytest.mark.xdist_group("no-5xx")]
 SCHEMA = schemathesis.openapi.from_path(str(OPENAPI))
 BOUNDED = settings(
     max_examples=12,

@@ -9,7 +9,7 @@ import requests
 from reference_target.embedded import EmbeddedReference
 from tests.conftest import run_cli
 
-pytestmark = pytest.mark.xdist_group("replay")
+pytestmark = [pytest.mark.run, pytest.mark.xdist_group("replay")]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import FAILING_RUN, run_cli
 
 # The module shares one suite run: keep its tests on one xdist worker.
-pytestmark = pytest.mark.xdist_group("chromium-report")
+pytestmark = [pytest.mark.run, pytest.mark.xdist_group("chromium-report")]
 
 CHROMIUM = shutil.which("chromium")
 FLAGS = [

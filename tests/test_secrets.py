@@ -11,7 +11,7 @@ from tests.conftest import run_cli
 from transfer_contract.paths import TARGETS
 
 # The module shares one suite run: keep its tests on one xdist worker.
-pytestmark = pytest.mark.xdist_group("canary-run")
+pytestmark = [pytest.mark.run, pytest.mark.xdist_group("canary-run")]
 
 CANARIES = {
     "ref-pass-tara-51c3": "canary-pass-transferring-7f3a91",

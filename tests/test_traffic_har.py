@@ -5,8 +5,11 @@ scans every file of a run's output, this one included."""
 import json
 
 import jsonschema
+import pytest
 
 from tests.conftest import run_cli, summary_of
+
+pytestmark = pytest.mark.run
 
 NAME_VALUES = {
     "type": "array",

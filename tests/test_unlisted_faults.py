@@ -7,6 +7,8 @@ from reference_target.embedded import EmbeddedReference
 from tests.conftest import failed_rules, run_cli
 from tests.mutation_proxy import MUTATIONS, MutationProxy
 
+pytestmark = pytest.mark.run
+
 ARGS = ["--strict", "--examples", "4", "--no-shrink", "--no-report"]
 
 

@@ -50,6 +50,7 @@ def test_visitor_api_on_its_own_host():
     ("name", "strict"),
     [("visitor-host", True), ("xml-attribute-form", False), ("other-statuses", False), ("docs-order", True)],
 )
+@pytest.mark.run
 def test_suite_raises_no_false_alarm_on_the_variant(name, strict, tmp_path):
     mode = "--strict" if strict else "--ignore-decisions"
     done = run_cli("run", "--target", f"variants/{name}", mode, "--no-report", "--output", str(tmp_path))
@@ -63,6 +64,7 @@ def test_suite_raises_no_false_alarm_on_the_variant(name, strict, tmp_path):
     ]
 
 
+@pytest.mark.run
 def test_undeclared_xml_form_is_found_at_set_up(tmp_path):
     done = run_cli(
         "run",

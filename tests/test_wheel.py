@@ -11,7 +11,7 @@ import pytest
 
 from transfer_contract.paths import CHECKOUT
 
-pytestmark = pytest.mark.xdist_group("wheel")
+pytestmark = [pytest.mark.run, pytest.mark.xdist_group("wheel")]
 
 
 def run(*command, cwd, timeout=300):
