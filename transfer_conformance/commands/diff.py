@@ -88,7 +88,14 @@ class Change:
 
     @property
     def worse(self) -> bool:
-        return RANK[self.after] > RANK[self.before]
+        """Worse: a higher rank, or a rule that lost its verdict (violated or passed -> broken:
+        whatever B's target does there is no longer judged)."""
+        lost = self.after is Verdict.BROKEN and self.before is not Verdict.BROKEN
+        return lost or RANK[self.after] > RANK[self.before]
+
+    @property
+    def better(self) -> bool:
+        return not self.worse and RANK[self.after] < RANK[self.before]
 
 
 def compare(a: dict[str, RuleView], b: dict[str, RuleView], timing_ms: float) -> list[Change]:
@@ -113,7 +120,7 @@ def table(changes: list[Change]) -> str:
         return "no change: every rule has the same verdict, statuses, body shapes and times"
     lines = [f"{'rule':44} {'A':9} {'B':9} change"]
     for change in changes:
-        mark = "WORSE" if change.worse else ("better" if RANK[change.after] < RANK[change.before] else "same")
+        mark = "WORSE" if change.worse else ("better" if change.better else "same")
         lines.append(f"{change.rule:44} {change.before:9} {change.after:9} {mark}")
         lines += [f"{'':44} - {note}" for note in change.notes]
     return "\n".join(lines)
