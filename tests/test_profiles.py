@@ -69,6 +69,13 @@ def test_a_missing_variable_is_named(staging, monkeypatch):
         load_profile(str(staging))
 
 
+def test_every_missing_variable_is_named_at_once(staging, monkeypatch):
+    monkeypatch.delenv("TC_TEST_PW_A")
+    monkeypatch.delenv("TC_TEST_PW_B")
+    with pytest.raises(ConfigError, match=r"TC_TEST_PW_A.*TC_TEST_PW_B"):
+        load_profile(str(staging))
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -77,10 +84,34 @@ def test_a_missing_variable_is_named(staging, monkeypatch):
             "not an http",
         ),
         (lambda text: text.replace("unknown_agent = 4\n", ""), "lacks unknown_agent"),
-        (lambda text: text + '[decisions."agent-takes-precedence"]\nstatus = 400\n', "names no decision"),
+        (
+            lambda text: text + '[decisions."agent-takes-precedence"]\nstatus = 400\n',
+            r"\[decisions\]: unknown key 'agent-takes-precedence'",
+        ),
         (
             lambda text: text.replace("[agents.receiving]", "[agents.other]"),
-            r"\[agents.receiving\] is missing",
+            r"\[agents\]: unknown key 'other'",
+        ),
+        # typos are errors naming the closest key, never silent defaults
+        (
+            lambda text: "reqest_timeout_s = 5\n" + text,
+            "unknown key 'reqest_timeout_s'; did you mean 'request_timeout_s'",
+        ),
+        (
+            lambda text: text.replace("unknown_agent = 4\n", "unknown_agent = 4\navailble = 2\n"),
+            "did you mean 'available'",
+        ),
+        (
+            lambda text: text + '[decisions."decision-status-ended-chat"]\nstauts = 422\n',
+            "unknown key 'stauts'; did you mean 'status'",
+        ),
+        (
+            lambda text: text + '[decisions."decision-text-characters"]\naccepted = "any_xml"\n',
+            'must be one of "any-xml", "documented"',
+        ),
+        (
+            lambda text: text + '[decisions."decision-ids-numeric-strings"]\naccepted = "yes"\n',
+            "must be true or false",
         ),
         (lambda text: text + "= broken", "not valid TOML"),
     ],

@@ -31,6 +31,8 @@ class Rule:
     reason: str = ""
     must_because: str = ""
     expect: dict[str, Any] = field(default_factory=dict)
+    # the words a setting of ``expect`` may take, where it is one of a few
+    values: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def module(self) -> str:
@@ -89,6 +91,7 @@ def rules() -> dict[str, Rule]:
             reason=entry.get("reason", ""),
             must_because=entry.get("must_because", ""),
             expect=entry.get("expect", {}) or {},
+            values={key: tuple(words) for key, words in (entry.get("values") or {}).items()},
         )
         found[rule.id] = rule
     return found

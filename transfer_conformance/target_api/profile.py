@@ -3,7 +3,9 @@ what it answers where the docs are silent."""
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from transfer_conformance.errors import ConfigError
 from transfer_conformance.http.client import TargetMisbehaved
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.paths import LOCAL_TARGETS
-from transfer_contract.catalogue import is_status_key, rules
+from transfer_contract.catalogue import Rule, is_status_key, rules
 from transfer_contract.paths import TARGETS
 from transfer_contract.tomlfile import TomlFileError, read_toml
 from transfer_contract.transfer_body import Ids
@@ -122,26 +124,77 @@ def limit(data: dict[str, Any], key: str, where: str) -> float:
     return float(value)
 
 
+# The keys a profile may have, table by table; anything else is a typo (exit 2, naming the
+# closest key), never a setting silently ignored.
+TOP_KEYS = {
+    "name",
+    "description",
+    "embedded",
+    "base_url",
+    "login_url",
+    "visitor_url",
+    "account_id",
+    "visitor_app_key",
+    "visitor_app_key_env",
+    "visitor_skill",
+    "logout",
+    "origins",
+    "agents",
+    "skills",
+    "decisions",
+    # the embedded reference's seed (its own loader checks it)
+    "reference",
+    *LIMITS,
+}
+AGENT_KEYS = {"username", "password", "password_env", "id"}
+OPTIONAL_SKILL_KEYS = ("only_transferring", "second_available")
+
+
+def check_keys(table: dict[str, Any], allowed: Iterable[str], where: str) -> None:
+    """Refuse a key that is not ``allowed``, naming the closest one that is."""
+    allowed = sorted(allowed)
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(allowed)})"
+            raise ConfigError(f"{where}: unknown key {key!r}{hint}")
+
+
+def check_setting(rule: Rule, key: str, value: Any, where: str) -> None:
+    """A decision setting of the type (and, for words, of the values) the decision takes."""
+    name = f'{where} [decisions."{rule.id}"] {key}'
+    default = rule.expect.get(key)
+    if key == "skip":
+        if not (isinstance(value, str) and value.strip()):
+            raise ConfigError(f"{name} must say why (a non-empty string)")
+    elif is_status_key(key):
+        if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+            raise ConfigError(f"{name} must be an HTTP status (100 to 599), not {value!r}")
+    elif key.startswith("max_"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{name} must be a whole number of 1 or more, not {value!r}")
+    elif isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} must be true or false, not {value!r}")
+    elif key in rule.values and value not in rule.values[key]:
+        words = ", ".join(f'"{word}"' for word in rule.values[key])
+        raise ConfigError(f"{name} must be one of {words}, not {value!r}")
+
+
 def check_decisions(decisions: Any, where: str) -> dict[str, dict[str, Any]]:
-    """The [decisions] table: tables of known decision rules, with values of sensible types."""
+    """The [decisions] table: tables of known decision rules, each with the settings that
+    decision takes (its `expect` keys, or `skip`), of the right type and values."""
     if not isinstance(decisions, dict):
         raise ConfigError(f"{where}: [decisions] must be a table")
+    known = [rule_id for rule_id, rule in rules().items() if rule.kind == "decision"]
+    check_keys(decisions, known, f"{where} [decisions]")
     for rule_id, entry in decisions.items():
-        if rule_id not in rules() or rules()[rule_id].kind != "decision":
-            raise ConfigError(f"{where}: [decisions] names no decision rule: {rule_id}")
         if not isinstance(entry, dict):
             raise ConfigError(f'{where}: [decisions."{rule_id}"] must be a table')
+        rule = rules()[rule_id]
+        check_keys(entry, [*rule.expect, "skip"], f'{where} [decisions."{rule_id}"]')
         for key, value in entry.items():
-            name = f'[decisions."{rule_id}"] {key}'
-            if is_status_key(key):
-                if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
-                    raise ConfigError(f"{where}: {name} must be an HTTP status (100 to 599), not {value!r}")
-            elif key.startswith("max_") and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
-                raise ConfigError(f"{where}: {name} must be a whole number of 1 or more, not {value!r}")
-            elif key == "skip" and not (isinstance(value, str) and value.strip()):
-                raise ConfigError(f"{where}: {name} must say why (a non-empty string)")
+            check_setting(rule, key, value, where)
     return decisions
 
 
@@ -166,21 +219,33 @@ def profile_path(target: str) -> Path:
     return path
 
 
-def _secret(table: dict[str, Any], key: str, where: str, allow_inline: bool) -> str:
-    env_name = table.get(f"{key}_env")
-    if env_name:
-        value = os.environ.get(env_name, "")
-        if not value:
-            raise ConfigError(f"{where}: environment variable {env_name} ({key}) is not set")
-        return value
-    if key in table:
-        if not allow_inline:
-            raise ConfigError(
-                f'{where}: {key} must come from an environment variable ({key}_env = "NAME"), '
-                "not from the file"
-            )
-        return str(table[key])
-    raise ConfigError(f"{where}: {key}_env is missing")
+class Secrets:
+    """The profile's secrets, read from the environment; every missing variable is named at once."""
+
+    def __init__(self, where: str, allow_inline: bool) -> None:
+        self.where = where
+        self.allow_inline = allow_inline
+        self.missing: list[str] = []
+
+    def read(self, table: dict[str, Any], key: str, where: str) -> str:
+        env_name = table.get(f"{key}_env")
+        if env_name:
+            value = os.environ.get(str(env_name), "")
+            if not value:
+                self.missing.append(f"{env_name} ({where} {key})")
+            return value
+        if key in table:
+            if not self.allow_inline:
+                raise ConfigError(
+                    f'{where}: {key} must come from an environment variable ({key}_env = "NAME"), '
+                    "not from the file"
+                )
+            return str(table[key])
+        raise ConfigError(f"{where}: {key}_env is missing")
+
+    def check(self) -> None:
+        if self.missing:
+            raise ConfigError(f"{self.where}: environment variables not set: {'; '.join(self.missing)}")
 
 
 def load_profile(target: str) -> TargetProfile:
@@ -193,7 +258,10 @@ def load_profile(target: str) -> TargetProfile:
     # Only the embedded simulator's own profile may keep secrets in the file.
     inline = embedded
     where = path.name
+    secrets = Secrets(where, inline)
     try:
+        check_keys(data, TOP_KEYS, where)
+        check_keys(data.get("agents", {}), ROLES, f"{where} [agents]")
         agents = {}
         for role in ROLES:
             table = data.get("agents", {}).get(role)
@@ -201,12 +269,14 @@ def load_profile(target: str) -> TargetProfile:
                 if role == "away":
                     continue
                 raise ConfigError(f"{where}: [agents.{role}] is missing")
+            check_keys(table, AGENT_KEYS, f"{where} [agents.{role}]")
             agents[role] = AgentLogin(
                 role=role,
                 username=str(table["username"]),
-                password=_secret(table, "password", f"{where} [agents.{role}]", inline),
+                password=secrets.read(table, "password", f"{where} [agents.{role}]"),
                 id=str(table["id"]),
             )
+        check_keys(data.get("skills", {}), (*SKILL_KEYS, *OPTIONAL_SKILL_KEYS), f"{where} [skills]")
         skills = {key: str(value) for key, value in data.get("skills", {}).items()}
         missing = [key for key in SKILL_KEYS if key not in skills]
         if missing:
@@ -232,7 +302,7 @@ def load_profile(target: str) -> TargetProfile:
             if data.get("visitor_url")
             else base_url,
             account_id=str(data["account_id"]),
-            visitor_app_key=_secret(data, "visitor_app_key", where, inline),
+            visitor_app_key=secrets.read(data, "visitor_app_key", where),
             visitor_skill=str(data["visitor_skill"]),
             agents=agents,
             skills=skills,
@@ -252,6 +322,7 @@ def load_profile(target: str) -> TargetProfile:
     except (TypeError, AttributeError) as exc:
         # A table where a value belongs, or the reverse ([agents] = "x").
         raise ConfigError(f"{where}: a key has a value of the wrong kind ({exc})") from None
+    secrets.check()
     register_secrets(profile)
     return profile
 
