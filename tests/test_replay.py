@@ -62,3 +62,32 @@ def test_a_folder_without_a_run_is_refused_before_any_target_is_touched(tmp_path
     done = run_cli("replay", "text-optional", "--output", str(tmp_path), "--target-url", closed)
     assert done.returncode == 2 and "no last-run.json" in done.stderr, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_replay_defaults_to_the_run_s_own_target_and_names_it(failing_run):
+    """No --target: the run's target is the embedded reference with the fault, so it reproduces."""
+    done = run_cli("replay", "agent-takes-precedence", "--output", str(failing_run))
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "the embedded reference with skill_wins_over_agent" in done.stdout
+    assert "the failure REPRODUCES" in done.stdout
+
+
+def test_replay_against_a_run_s_target_url_that_is_gone_is_broken(tmp_path):
+    """A run against --target-url replays there by default; the target gone is exit 3, named."""
+    with EmbeddedReference(("skill_wins_over_agent",)) as served:
+        url = served.url
+        done = run_cli(
+            "run",
+            "--target-url",
+            url,
+            "--rule",
+            "agent-takes-precedence",
+            "--no-report",
+            "--output",
+            str(tmp_path),
+        )
+    assert done.returncode == 1, done.stdout[-2000:]
+    again = run_cli("replay", "agent-takes-precedence", "--output", str(tmp_path))
+    assert again.returncode == 3, again.stdout[-2000:] + again.stderr[-2000:]
+    assert url in again.stdout + again.stderr
+    assert "Traceback" not in again.stderr

@@ -47,17 +47,30 @@ class Step:
         return self.recorded == self.replayed
 
 
-def failing_result(run_folder: Path, wanted: str) -> Result:
-    """The failed result of the run in ``run_folder`` that ``wanted`` (a test id, its end, or a
+def failing_result(run_folder: Path, wanted: str) -> tuple[RunSummary, Result]:
+    """The run in ``run_folder`` and its failed result that ``wanted`` (a test id, its end, or a
     rule) names, with its recorded requests."""
     summary = RunSummary.of_run(run_folder)
     for result in summary.failed():
         if result.named_by(wanted):
             if not result.exchanges:
                 raise ReplayError(f"{result.nodeid} failed, but its requests were not recorded")
-            return result
+            return summary, result
     known = ", ".join(sorted({r.rule or r.nodeid for r in summary.failed()})) or "none"
     raise ReplayError(f"no failed test or rule {wanted!r} in that run (failed: {known})")
+
+
+def replay_target(summary: RunSummary, args: argparse.Namespace) -> tuple[str, str | None, list[str]]:
+    """Where to replay: what the command line names, else the run's own target (its profile,
+    its --target-url, the faults its embedded reference had): (profile, URL, faults)."""
+    if args.target or args.target_url:
+        return args.target or "reference", args.target_url, list(args.fault)
+    recorded = summary.target
+    return (
+        recorded.profile_file or recorded.name or "reference",
+        recorded.url_override or None,
+        summary.faults,
+    )
 
 
 class Rewriter:
@@ -168,20 +181,31 @@ def register(commands: argparse._SubParsersAction) -> None:
     replay = commands.add_parser("replay", help="re-send a failing example's requests to a target")
     replay.add_argument("test", help="the failed test's id (or its end) or rule")
     replay.add_argument("--output", type=Path, default=REPORTS, help="the run folder (default reports)")
-    replay.add_argument("--target", default="reference", help="profile name or .toml path")
-    replay.add_argument("--target-url", default=None, help="override every base URL of the profile")
-    replay.add_argument("--fault", action="append", default=[], help="embedded reference: with this fault")
+    replay.add_argument(
+        "--target", default=None, help="profile name or .toml path (default: the run's own target)"
+    )
+    replay.add_argument(
+        "--target-url", default=None, help="override every base URL (default: the run's own --target-url)"
+    )
+    replay.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        help="with --target: plant this fault in the embedded reference (default: the run's own faults)",
+    )
     replay.set_defaults(handler=command_replay)
 
 
 def command_replay(args: argparse.Namespace) -> int:
     # What to replay first: a folder without that failure needs no target set up.
-    result = failing_result(args.output, args.test)
-    profile = load_profile(args.target)
-    if args.target_url:
-        profile.with_url(args.target_url)
-    faults = parse_faults(args.fault)
-    embedded = start_embedded(profile, faults) if profile.embedded and not args.target_url else None
+    summary, result = failing_result(args.output, args.test)
+    target, url, faults = replay_target(summary, args)
+    profile = load_profile(target)
+    if url:
+        profile.with_url(url)
+    embedded = start_embedded(profile, parse_faults(faults)) if profile.embedded and not url else None
+    where = "the embedded reference" + (f" with {', '.join(faults)}" if faults else "")
+    print(f"target {profile.name} ({profile.base_url if not embedded else where})")
     try:
         harness = Harness(ChatApi(profile, client_for(profile)), profile.ids())
         try:

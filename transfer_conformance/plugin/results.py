@@ -101,7 +101,10 @@ def summary_of(state: RunState) -> RunSummary:
     return RunSummary(
         suite_version=__version__,
         target=TargetInfo(
-            name=profile.name, url=profile.base_url or "(embedded)", profile_file=profile.source
+            name=profile.name,
+            url=profile.base_url or "(embedded)",
+            profile_file=profile.source,
+            url_override=state.options.target_url or "",
         ),
         run_profile=state.options.profile,
         seed=state.seed,

@@ -98,6 +98,8 @@ class TargetInfo:
     name: str = ""
     url: str = ""
     profile_file: str = ""
+    # the --target-url the run was given (empty: the profile's own URLs, or the embedded one)
+    url_override: str = ""
 
 
 @dataclass
