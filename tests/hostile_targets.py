@@ -330,6 +330,36 @@ def server_error_storm(handler: Handler, exchange: Exchange, target: HostileTarg
     return True
 
 
+def server_error_then_reset(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
+    """Every transfer answers 500, then closes the connection before the body it announced."""
+    if not is_transfer(exchange):
+        return False
+    handler.send_response(500)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", "400")
+    handler.end_headers()
+    handler.wfile.write(b'{"error": {"mess')
+    handler.wfile.flush()
+    handler.close_connection = True
+    return True
+
+
+def trickle_everything(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
+    """Every answer, the login's too, comes one byte every half second."""
+    _stream(handler, {"Content-Length": "200"}, b" ", pause_s=0.5)
+    return True
+
+
+def dies_after_transfers(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
+    """Answers as the reference does until its sixth transfer; from then on it answers nothing."""
+    if target.calls.get("transfers", 0) < 6:
+        if is_transfer(exchange):
+            target.calls["transfers"] = target.calls.get("transfers", 0) + 1
+        return False
+    time.sleep(HOLD_S)  # the behaviour under test: a target that stopped answering
+    return True
+
+
 def passthrough(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
     return False
 

@@ -70,6 +70,7 @@ CATALOGUE = {
     "TLS to a plain port": Case("passthrough", (3,), 40, scheme="https"),
     "XML entity bombs": Case("xml_bombs", (1,), 60, rules=XML_RULES),
     "5xx storm": Case("server_error_storm", (1,), 60, rules=("transfer-success-status", "text-optional")),
+    "500 then a reset connection": Case("server_error_then_reset", (1,), 60, rules=("text-optional",)),
 }
 
 
@@ -184,3 +185,40 @@ def test_stopped_run_cleans_up_and_writes_its_evidence(signum, transfer, tmp_pat
     assert broken and all("interrupted" in r.message for r in broken if r.message.startswith("not run"))
     assert (output / "junit.xml").is_file()
     assert (output / "html" / "index.html").is_file(), stdout[-2000:]
+
+
+# Default settings but a 5 s request timeout: a dead or trickling target must end the run
+# broken within a minute, not let every test wait out its own deadline.
+DEFAULT_BOUNDS = "request_timeout_s = 5\n"
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "names"),
+    [("trickle_everything", "took longer than 5 s"), ("dies_after_transfers", "stopped answering")],
+)
+def test_a_dead_target_ends_the_run_broken_within_a_minute(behaviour, names, tmp_path):
+    profile = canary_profile(tmp_path)
+    profile.write_text(DEFAULT_BOUNDS + profile.read_text().replace(BOUNDS, ""), encoding="utf-8")
+    output = tmp_path / "reports"
+    with (
+        EmbeddedReference(seed_path=profile) as reference,
+        hostile.HostileTarget(reference.url, getattr(hostile, behaviour)) as proxy,
+    ):
+        started = time.perf_counter()
+        done = run_cli(
+            "run",
+            "--target",
+            str(profile),
+            "--target-url",
+            proxy.url,
+            "--no-report",
+            "--output",
+            str(output),
+            timeout=120,
+        )
+        wall = time.perf_counter() - started
+    console = done.stdout + done.stderr
+    assert done.returncode == 3, console[-3000:]
+    assert wall < 60, f"{wall:.1f} s"
+    assert names in console, console[-3000:]
+    assert "Traceback" not in done.stderr

@@ -213,6 +213,8 @@ def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssue
         return ExitCode.BROKEN
     verdicts = rule_verdicts(summary, strict=options.strict, known=known)
     print("\n".join(table(verdicts, known)))
+    if summary.stopped:
+        print(f"\nstopped early: {summary.stopped.removeprefix('not run: ')}")
     print(
         f"\ntarget {summary.target.name} ({summary.target.url}), profile {options.profile}, "
         f"seed {summary.seed}{', strict' if options.strict else ''}"

@@ -21,6 +21,7 @@ from typing import Any
 import requests
 from pyrate_limiter import Duration, Limiter, Rate
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from transfer_conformance.errors import BrokenError
@@ -30,6 +31,8 @@ MAX_RECORDED_BODY = 16_384
 # How long clean-up may still talk to the target once a deadline has passed.
 CLEAN_UP_GRACE_S = 30.0
 PLACEHOLDER = re.compile(r"\$LP_[A-Z0-9_]+")
+# Requests in a row without an answer (timeouts, refused or reset connections) that make an outage.
+OUTAGE_AFTER = 3
 
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
@@ -49,6 +52,10 @@ class UndecodableResponse(ValueError):
         self.exchange = exchange
 
 
+class TargetDown(TargetUnreachable):
+    """The target stopped answering during the run (an outage): the run ends broken."""
+
+
 class TargetMisbehaved(TargetUnreachable):
     """The target answered in a way the suite will not follow: too slowly for the deadline,
     too large, or with a link to an origin the profile does not name. Broken, exit 3."""
@@ -59,20 +66,53 @@ DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 def read_bounded(response: requests.Response, max_bytes: int, seconds: float) -> bytes:
     """The whole body, streamed: stopped past ``seconds`` from now (a trickling target) or past
-    ``max_bytes`` (a huge or endless one), so neither time nor memory runs away."""
+    ``max_bytes`` (a huge or endless one), so neither time nor memory runs away.
+
+    A connection the target closes or resets once its answer has begun keeps the answer (its
+    status and what came of its body): the target answered, and is judged on it;
+    ``response.cut_short`` says how it ended.
+    """
     deadline = time.perf_counter() + seconds
     chunks, size = [], 0
     try:
-        for chunk in response.iter_content(65536):
+        for chunk in _arriving(response):
             size += len(chunk)
             if size > max_bytes:
                 raise TargetMisbehaved(f"the response is larger than {max_bytes} bytes")
             if time.perf_counter() > deadline:
                 raise TargetMisbehaved(f"the response took longer than {seconds:g} s")
             chunks.append(chunk)
+    except ReadTimeoutError:
+        raise TargetMisbehaved(f"the response stalled for longer than {seconds:g} s") from None
+    except (ProtocolError, requests.RequestException) as exc:
+        response.cut_short = f"the target closed the connection in the middle of its answer ({exc})"  # type: ignore[attr-defined]
     finally:
         response.close()
     return b"".join(chunks)
+
+
+def _no_answer(exc: Exception, seconds: float) -> str:
+    """Why a request got no answer, in words (no exception class names on a console)."""
+    if isinstance(exc, TargetMisbehaved):
+        return str(exc)
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {seconds:g} s"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS failed (is the URL's scheme right?): {exc}"
+    if isinstance(exc, requests.ConnectionError):
+        return f"the connection failed or was refused: {exc}"
+    return f"the request failed: {exc}"
+
+
+def _arriving(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: each piece as soon as the socket has some (a trickle is seen
+    byte by byte, so its deadline holds), decoded as its Content-Encoding says."""
+    raw = response.raw
+    while True:
+        chunk = raw.read1(65536, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
 
 
 class BoundedAdapter(HTTPAdapter):
@@ -148,7 +188,9 @@ def bounded_retry(retries: int, budget: RetryBudget) -> Retry:
     return BoundedRetry(
         total=retries,
         connect=retries,
-        read=retries,
+        # A request that got no answer in time is not sent again: the target may have carried
+        # it out (a second chat requested), and a dead target would cost every retry's timeout.
+        read=0,
         status=retries,
         backoff_factor=0.5,
         backoff_max=5,
@@ -258,6 +300,13 @@ class RecordingClient:
         self.secrets = secrets
         self.listeners: list[Listener] = []
         self.history: list[Exchange] = []
+        # The test's requests (not set-up's) that the target answered with a 5xx or cut short:
+        # the target's doing, judged against the test's rule (plugin.results).
+        self.server_errors: list[Exchange] = []
+        # Requests in a row that got no answer, and the outage they add up to (then nothing
+        # more is sent but clean-up: the run ends broken instead of waiting out every test).
+        self.unanswered = 0
+        self.outage = ""
         # Over the whole run: requests answered or failed, and the time spent waiting for them.
         self.sent = 0
         self.waited_s = 0.0
@@ -269,6 +318,7 @@ class RecordingClient:
         )
         self._plain = self._session(retries=0)
         self._retrying = self._session(retries=3)
+        self._grace_depth = 0
 
     def _session(self, retries: int) -> requests.Session:
         return plain_session(self.max_response_bytes, bounded_retry(retries, self.retry_budget), 8)
@@ -295,6 +345,12 @@ class RecordingClient:
             request_headers=masked_headers,
             request_body=masked_body(body, self.secrets),
         )
+        # In an outage nothing more is sent, but clean-up's one try: if the target answers it,
+        # clean-up goes on; if not, no further request waits out its timeout.
+        if self.outage and not (self.in_grace and self.unanswered <= OUTAGE_AFTER):
+            exchange.error = f"not sent: {self.outage}"
+            self._record(exchange)
+            raise TargetDown(self.outage)
         budget = self.time_left()
         if budget <= 0:
             exchange.error = "not sent: the test's or the run's deadline leaves no time for it"
@@ -316,27 +372,48 @@ class RecordingClient:
             content = response.content
         except (requests.RequestException, TargetMisbehaved) as exc:
             exchange.elapsed_ms = (time.perf_counter() - started) * 1000
-            exchange.error = self.secrets.mask(f"{type(exc).__name__}: {exc}")
+            exchange.error = self.secrets.mask(_no_answer(exc, budget))
             self._record(exchange)
+            self._unanswered(exchange)
             kind = TargetMisbehaved if isinstance(exc, TargetMisbehaved) else TargetUnreachable
             raise kind(f"{method} {exchange.url}: {exchange.error}") from None
+        self.unanswered = 0
         exchange.elapsed_ms = (time.perf_counter() - started) * 1000
         exchange.status = response.status_code
         exchange.response_headers = self._masked_answer_headers(response.headers)
         exchange.content = content
         exchange.cookies = dict(response.cookies.items())
         exchange.response_body = masked_body(content, self.secrets)
+        exchange.error = self.secrets.mask(getattr(response, "cut_short", ""))
         self._record(exchange)
+        if not setup and (exchange.status >= 500 or exchange.error):
+            self.server_errors.append(exchange)
         return exchange
+
+    def _unanswered(self, exchange: Exchange) -> None:
+        """Count a request that got no answer; enough in a row are an outage."""
+        self.unanswered += 1
+        if self.unanswered >= OUTAGE_AFTER and not self.outage:
+            self.outage = (
+                f"the target stopped answering: {self.unanswered} requests in a row got no answer "
+                f"in time; the last: {exchange.method} {exchange.url}: {exchange.error}"
+            )
+
+    @property
+    def in_grace(self) -> bool:
+        return self._grace_depth > 0
 
     @contextlib.contextmanager
     def grace(self, seconds: float = CLEAN_UP_GRACE_S) -> Iterator[None]:
         """A short window past any deadline, so that clean-up still ends chats and logs out."""
         saved = self.test_deadline, self.run_deadline
         self.test_deadline, self.run_deadline = time.monotonic() + seconds, None
+        # Clean-up still tries a dead target (a chat left open costs more than a few seconds).
+        self._grace_depth += 1
         try:
             yield
         finally:
+            self._grace_depth -= 1
             self.test_deadline, self.run_deadline = saved
 
     def time_left(self) -> float:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from transfer_conformance.errors import ExitCode
-from transfer_conformance.http.client import TargetUnreachable
+from transfer_conformance.http.client import TargetMisbehaved, TargetUnreachable
 from transfer_conformance.http.har import CLEAN_UP, TrafficRecorder
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.plugin.state import RunState, state_of
@@ -48,6 +48,8 @@ def target(request: pytest.FixtureRequest) -> Harness:
         where = f"target {profile.name} at {profile.base_url or '(embedded)'}"
         try:
             _start_harness(state)
+        except TargetMisbehaved as error:
+            state.setup_error = f"{where} answered set-up in a way the suite will not follow: {error}"
         except TargetUnreachable as error:
             state.setup_error = f"{where} is unreachable: {error}"
         except (SetupError, RuntimeError) as error:
@@ -79,6 +81,11 @@ def one_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
     if state.deadline is not None and time.monotonic() >= state.deadline:
         state.stopped_because = "not run: the run's deadline (--max-time or max_time_s) was reached"
         pytest.exit(state.stopped_because, returncode=ExitCode.BROKEN)
+    if client.outage:
+        # A dead target ends the run now, instead of every test waiting out its own deadline.
+        state.stopped_because = f"not run: {client.outage}"
+        pytest.exit(state.stopped_because, returncode=ExitCode.BROKEN)
+    client.server_errors.clear()
     client.test_deadline = time.monotonic() + harness.profile.test_timeout_s
     if state.traffic is not None:
         marker = request.node.get_closest_marker("rule")

@@ -19,7 +19,7 @@ from transfer_conformance.plugin.allure_steps import errors_within, rule_of
 from transfer_conformance.plugin.state import FAILING, RunState, state_of
 from transfer_conformance.run.summary import Outcome, RecordedExchange, Result, RunSummary, TargetInfo
 from transfer_conformance.target_api.checks import RuleViolation, message
-from transfer_contract.catalogue import Rule
+from transfer_contract.catalogue import Rule, is_status_key
 
 # The failing example's requests kept in the summary: enough to replay it.
 REPLAYABLE = 40
@@ -45,6 +45,13 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
         example = REGISTRY.mask("\n".join(getattr(error, "__notes__", [])))
         if example:
             allure.attach(example, name="minimal failing example", attachment_type=AttachmentType.TEXT)
+    state = state_of(item.config)
+    judged = _server_error(state, rule) if status is not Outcome.FAILED and state.harness else None
+    if state.harness is not None:
+        state.harness.api.client.server_errors.clear()
+    if judged is not None:
+        # The target's 5xx (or an answer it cut short) is its fault, not the environment's.
+        status, text, example = Outcome.FAILED, judged, ""
     history = item.stash.get(FAILING, [])[-REPLAYABLE:]
     return _result(
         item.nodeid,
@@ -55,6 +62,27 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
         duration_s=round(report.duration, 3),
         exchanges=[RecordedExchange.of(e) for e in history] if status is Outcome.FAILED else [],
     )
+
+
+def _server_error(state: RunState, rule: Rule | None) -> str | None:
+    """The violation a test's 5xx answers (or answers cut short) make of its rule, unless the
+    profile declares that status for one of its decisions; None when there is none."""
+    declared = {
+        value
+        for entry in state.profile.decisions.values()
+        for key, value in entry.items()
+        if is_status_key(key)
+    }
+    assert state.harness is not None
+    for exchange in state.harness.api.client.server_errors:
+        if rule is None or (exchange.status in declared and not exchange.error):
+            continue
+        answer = f"{exchange.status}" + (f", then {exchange.error}" if exchange.error else "")
+        expected = "an answer of the target's own, not a server error or an answer cut short"
+        if exchange.status is not None and exchange.status >= 500:
+            expected = "no 5xx: a server error is the target's fault (declare the status if it is a decision)"
+        return REGISTRY.mask(message(rule.id, expected, answer, (exchange,)))
+    return None
 
 
 def _result(nodeid: str, outcome: Outcome, rule: Rule | None, **fields: Any) -> Result:
@@ -115,6 +143,7 @@ def summary_of(state: RunState) -> RunSummary:
         started=state.started,
         finished=time.time(),
         setup_error=state.setup_error,
+        stopped=state.stopped_because,
         results=state.results,
         requests_sent=harness.api.client.sent if harness else 0,
         request_seconds=round(harness.api.client.waited_s, 3) if harness else 0.0,

@@ -115,6 +115,8 @@ class RunSummary:
     started: float = 0.0
     finished: float = 0.0
     setup_error: str = ""
+    # why the run stopped before every test ran (its deadline, an interrupt, an outage)
+    stopped: str = ""
     results: list[Result] = field(default_factory=list)
     # every request the run sent (set-up, tests, clean-up) and the seconds spent waiting on them
     requests_sent: int = 0
