@@ -8,6 +8,7 @@ server, so the suite's process does not load Starlette or the simulator to start
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,8 @@ from transfer_contract.paths import REFERENCE_SEED
 READY_PREFIX = "reference target listening on "
 VISITOR_MARK = " visitor "
 DEFAULT_SEED = REFERENCE_SEED
+# How long the server may take to say where it listens (it starts in about a second).
+START_TIMEOUT_S = 60.0
 
 
 class EmbeddedReference:
@@ -34,13 +37,25 @@ class EmbeddedReference:
         self.log = tempfile.TemporaryFile(mode="w+", prefix="reference-target-")  # noqa: SIM115 - closed in stop()
 
     def start(self) -> str:
+        """Start the server and wait until it listens; its URL."""
+        self.spawn()
+        return self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the server's process without waiting for it (`wait_ready` does): the caller
+        can do other work while it starts."""
         command = [sys.executable, "-m", "reference_target", "--seed", str(self.seed_path)]
         for fault in self.faults:
             command += ["--fault", fault]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
+
+    def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> str:
+        """Wait (at most ``timeout_s``) for the server to say where it listens; its URL."""
+        assert self.process is not None
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout_s)
+        line = self.process.stdout.readline() if ready else f"(nothing within {timeout_s:g} s)"
         if not line.startswith(READY_PREFIX):
             self.process.kill()
             self.process.communicate(timeout=10)

@@ -15,7 +15,7 @@ from transfer_conformance.http.client import TargetMisbehaved, TargetUnreachable
 from transfer_conformance.http.har import CLEAN_UP, TrafficRecorder
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.plugin.state import RunState, state_of
-from transfer_conformance.target_api.api import ChatApi, client_for, start_embedded
+from transfer_conformance.target_api.api import ChatApi, client_for, point_at
 from transfer_conformance.target_api.calls import SetupError
 from transfer_conformance.target_api.checks import RuleCheck
 from transfer_conformance.target_api.harness import Harness
@@ -23,8 +23,8 @@ from transfer_conformance.target_api.harness import Harness
 
 def _start_harness(state: RunState) -> Harness:
     profile = state.profile
-    if profile.embedded and not profile.base_url:
-        state.embedded = start_embedded(profile, state.options.faults)
+    if state.embedded is not None:
+        point_at(profile, state.embedded)
     client = client_for(profile)
     client.run_deadline = state.deadline
     state.traffic = TrafficRecorder(state.options.output / "traffic.har")

@@ -11,6 +11,7 @@ from strategies import TextDomain, use_domain
 from transfer_conformance.plugin import allure_steps, fixtures, results
 from transfer_conformance.plugin.options import RunOptions
 from transfer_conformance.plugin.state import RUN, RunState
+from transfer_conformance.target_api.api import spawn_embedded
 from transfer_conformance.target_api.profile import TargetProfile
 
 
@@ -31,6 +32,9 @@ class RunSession:
         if options.discover:
             state.observations = []
         config.stash[RUN] = state
+        if profile.embedded and not profile.base_url:
+            # Started now, it comes up while pytest collects the suites.
+            state.embedded = spawn_embedded(profile, options.faults)
         options.load_budget()
         # MUST generators widen only to what this profile explicitly declares the target accepts.
         use_domain(TextDomain.from_decisions(profile.decisions))

@@ -40,10 +40,22 @@ def client_for(profile: TargetProfile) -> RecordingClient:
 def start_embedded(profile: TargetProfile, faults: Iterable[str]) -> EmbeddedReference:
     """Start the embedded reference the profile names (seeded from the profile itself,
     targets/reference.toml) with ``faults``, and point the profile's URLs at it."""
-    embedded = EmbeddedReference(tuple(faults), Path(profile.source))
-    profile.base_url = profile.login_url = embedded.start()
-    profile.visitor_url = embedded.visitor_url
+    embedded = spawn_embedded(profile, faults)
+    point_at(profile, embedded)
     return embedded
+
+
+def spawn_embedded(profile: TargetProfile, faults: Iterable[str]) -> EmbeddedReference:
+    """The embedded reference, starting (`point_at` waits for it)."""
+    embedded = EmbeddedReference(tuple(faults), Path(profile.source))
+    embedded.spawn()
+    return embedded
+
+
+def point_at(profile: TargetProfile, embedded: EmbeddedReference) -> None:
+    """Wait for the embedded reference to listen and point the profile's URLs at it."""
+    profile.base_url = profile.login_url = embedded.wait_ready()
+    profile.visitor_url = embedded.visitor_url
 
 
 class ChatApi:
