@@ -70,6 +70,8 @@ class Dialect:
     event_order: str = "reference"
     xml_transfer_form: str = "element"
     separate_visitor_host: bool = False
+    # 0: every event in one answer; N: at most N events an answer, the rest behind `next`
+    events_page_size: int = 0
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> Dialect:

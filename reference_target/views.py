@@ -49,11 +49,15 @@ def first_event(request: Request) -> int:
 
 
 def events_view(world: World, chat: Chat, chat_url: str, start: int, for_agent: bool) -> dict[str, Any]:
-    visible = [event_view(world, e) for e in chat.events[start:] if for_agent or not e.agents_only]
+    # A dialect may page events: then `next` leads to the rest, not only to what comes later.
+    size = world.dialect.events_page_size
+    end = min(len(chat.events), start + size) if size else len(chat.events)
+    shown = chat.events[start:end]
+    visible = [event_view(world, e) for e in shown if for_agent or not e.agents_only]
     view: dict[str, Any] = {
         "link": [
             link(f"{chat_url}/events?from={start}", "self"),
-            link(f"{chat_url}/events?from={len(chat.events)}", "next"),
+            link(f"{chat_url}/events?from={max(end, start)}", "next"),
         ]
     }
     if visible:

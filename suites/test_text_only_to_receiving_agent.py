@@ -3,7 +3,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from strategies import encodings, texts
-from transfer_conformance.target_api.harness import events_of
 from transfer_contract.transfer_body import TransferBody
 
 pytestmark = pytest.mark.rule("text-only-to-receiving-agent")
@@ -45,7 +44,8 @@ def test_text_reaches_the_receiving_agent_whole_and_never_the_visitor(
             exchange,
         )
         view = target.api.agent_chat(target.receiving, chat_id)
-        texts_seen = [e.get("text") for e in events_of(view.json())] if view.status == 200 else []
+        events = target.all_events(view, target.receiving) if view.status == 200 else []
+        texts_seen = [e.get("text") for e in events]
         rule.check(
             note in texts_seen,
             f"an event whose text is exactly {note[-80:]!r}",

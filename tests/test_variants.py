@@ -48,7 +48,13 @@ def test_visitor_api_on_its_own_host():
 
 @pytest.mark.parametrize(
     ("name", "strict"),
-    [("visitor-host", True), ("xml-attribute-form", False), ("other-statuses", False), ("docs-order", True)],
+    [
+        ("visitor-host", True),
+        ("xml-attribute-form", False),
+        ("other-statuses", False),
+        ("docs-order", True),
+        ("events-paged", True),
+    ],
 )
 @pytest.mark.run
 def test_suite_raises_no_false_alarm_on_the_variant(name, strict, tmp_path):

@@ -187,6 +187,16 @@ class ChatApi:
             body=json_body({"event": {"@type": "line", "text": text, "textType": "plain"}}),
         )
 
+    def events_page(self, href: str, agent: AgentContext | None) -> Exchange:
+        """A later page of a chat's events (its `next` link), as the agent or the visitor reads it."""
+        query = QUERY if agent is not None else self.visitor_query()
+        return self.client.send(
+            "GET",
+            with_query(href.split("#")[0], query),
+            title=f"the {agent.role + ' agent' if agent else 'visitor'} reads the next page of events",
+            headers=self.headers(agent),
+        )
+
     def visitor_chat(self, chat_id: str, accept: str = "json") -> Exchange:
         return self.client.send(
             "GET",

@@ -18,11 +18,14 @@ from transfer_conformance.target_api.api import ChatApi
 from transfer_conformance.target_api.auth import AgentContext
 from transfer_conformance.target_api.calls import SetupError
 from transfer_conformance.target_api.checks import check
+from transfer_conformance.target_api.profile import check_origin
 from transfer_contract.spec import xsd_paths
 from transfer_contract.transfer_body import Ids, TransferBody, render
 from transfer_contract.xmlcodec import TRANSFER_FORMS, XmlBodyError, xsd_codec
 
 TRANSFER_MESSAGES = (13, 15)
+# The most pages of events the suite follows through `next` links for one read of a chat.
+MAX_EVENT_PAGES = 50
 STRAY_LIMIT = 20
 XML_FORM_RULE = "decision-xml-transfer-form"
 
@@ -55,6 +58,17 @@ def events_of(chat_body: Any) -> list[dict[str, Any]]:
     return [
         e for e in as_list(events.get("event") if isinstance(events, dict) else None) if isinstance(e, dict)
     ]
+
+
+def next_link(chat_body: Any) -> str:
+    """The `next` link of a chat resource's events (or of an events body), or ''."""
+    root = chat_body.get("chat", chat_body) if isinstance(chat_body, dict) else {}
+    events = root.get("events", {}) if isinstance(root, dict) else {}
+    links = as_list(events.get("link")) if isinstance(events, dict) else []
+    for link in links:
+        if isinstance(link, dict) and link.get("@rel", link.get("rel")) == "next":
+            return str(link.get("@href", link.get("href", "")))
+    return ""
 
 
 def system_messages(events: list[dict[str, Any]]) -> tuple[int, ...]:
@@ -268,7 +282,8 @@ class Harness:
             view = first
         else:
             view = self.api.visitor_chat(chat_id)
-        announced = system_messages(events_of(view.json())) if view.status == 200 else ()
+        reader = self.receiving if took else self.transferring if holds else None
+        announced = system_messages(self.all_events(view, reader)) if view.status == 200 else ()
         return Outcome(exchange.status, holds, took, announced, self.visitor_state(chat_id) or "")
 
     # ------------------------------------------------------------------ transfers
@@ -371,6 +386,29 @@ class Harness:
             actual_exchange,
         )
 
+    def all_events(self, first: Exchange, agent: AgentContext | None) -> list[dict[str, Any]]:
+        """Every event of a chat, from its resource or events read ``first``, the following
+        pages too: a target may page events, and a text or a system message on a later page
+        is there all the same. ``agent`` None reads as the visitor."""
+        body = first.json()
+        events = events_of(body)
+        seen = {str(event.get("@id")) for event in events}
+        for _ in range(MAX_EVENT_PAGES):
+            href = next_link(body)
+            if not href:
+                break
+            check_origin(self.profile, href, "an events next link")
+            page = self.api.events_page(href, agent)
+            if page.status != 200:
+                break
+            body = page.json()
+            fresh = [event for event in events_of(body) if str(event.get("@id")) not in seen]
+            if not fresh:
+                break
+            seen.update(str(event.get("@id")) for event in fresh)
+            events.extend(fresh)
+        return events
+
     def visitor_state(self, chat_id: str) -> str | None:
         """The chat's state as the visitor reads it, None when the visitor cannot read it."""
         visitor = self.api.visitor_chat(chat_id)
@@ -386,7 +424,7 @@ class Harness:
         first = self.api.agent_chat(self.transferring, chat_id)
         if first.status != 200:
             return False, f"the transferring agent can no longer read the chat ({first.status})"
-        announced = system_messages(events_of(first.json()))
+        announced = system_messages(self.all_events(first, self.transferring))
         if announced:
             return False, f"the chat announces a transfer (system messages {list(announced)})"
         if self.api.ringing_count(self.receiving) and self.receiver_takes(chat_id):
@@ -412,4 +450,9 @@ class Harness:
                 if exchange.status == 200:
                     with contextlib.suppress(Exception):
                         found.extend(all_strings(decode(exchange, operation)))
+        # and every later page of events the visitor can follow
+        chat = self.api.visitor_chat(chat_id)
+        if chat.status == 200:
+            with contextlib.suppress(Exception):
+                found.extend(all_strings(self.all_events(chat, None)))
         return found
