@@ -143,3 +143,29 @@ def test_relative_output_folder_gets_its_report(tmp_path):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "report not generated" not in done.stderr
     assert (tmp_path / "runs" / "x" / "html" / "index.html").exists()
+
+
+@pytest.mark.run
+def test_file_regression_leads_with_the_offending_request_and_names_no_python(tmp_path):
+    done = run_cli(*FAILING_RUN, "--no-shrink", "--no-report", "--output", str(tmp_path))
+    assert done.returncode == 1, done.stdout[-2000:]
+    body = run_cli("file-regression", "--output", str(tmp_path)).stdout
+    first = body.index("### The request that shows it")
+    assert first < body.index("### Expected / Actual") < body.index("step by step")
+    assert "agent=unknown, skill=available" in body[first : body.index("```sh")]
+    for python in ("TransferBody(", "Falsifying example", "<target ", "Traceback"):
+        assert python not in body
+    unknown = run_cli("file-regression", "no-such-test", "--output", str(tmp_path))
+    assert unknown.returncode == 2
+    assert "test_agent_and_skill_behave_as_agent_alone" in unknown.stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    """As `| head` does: the reader closes the pipe before the command writes."""
+    command = [sys.executable, "-m", "transfer_conformance.cli", "list-tests"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.wait(timeout=60)
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr[-2000:]
+    assert process.returncode == 0

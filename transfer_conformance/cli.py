@@ -7,6 +7,7 @@ for the exit codes every command shares.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from reference_target.faults import UnknownFaultError
@@ -49,12 +50,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
         code = args.handler(args)
+        sys.stdout.flush()
     except ConformanceError as error:
         print(f"{error.label}: {error}", file=sys.stderr)
         code = error.exit_code
     except USAGE_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         code = ExitCode.USAGE
+    except BrokenPipeError:
+        # The reader (`| head`) left: what is still buffered goes nowhere, without a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = ExitCode.OK
     sys.exit(code)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from transfer_conformance.errors import ExitCode, UsageError
 from transfer_conformance.paths import REPORTS
 from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
-from transfer_conformance.run.summary import PREVIOUS_FILE, Result, RunSummary
+from transfer_conformance.run.summary import PREVIOUS_FILE, RecordedExchange, Result, RunSummary
 from transfer_contract.catalogue import rules
 
 
@@ -41,12 +41,60 @@ def regression_bodies(folder: Path, wanted: str | None, known: KnownIssues) -> l
     return bodies
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying so when it was cut."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n… (truncated: {len(text) - limit} more characters in last-run.json)"
+
+
+def judgement(message: str) -> str:
+    """The violation's own lines (rule, Expected, Actual), without the requests it quotes: the
+    body shows those as requests of their own."""
+    kept = []
+    for line in message.splitlines():
+        if line.startswith(("Request (", "Response: ")):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def _status(exchange: RecordedExchange) -> str:
+    return str(exchange.status) if exchange.status is not None else "no answer"
+
+
+def _request(exchange: RecordedExchange) -> list[str]:
+    return [
+        "```sh",
+        exchange.curl,
+        "```",
+        "",
+        f"Response `{_status(exchange)}`" + (f" ({exchange.error})" if exchange.error else "") + ":",
+        "",
+        "```",
+        clip(exchange.response_body or "(empty)", 2000),
+        "```",
+    ]
+
+
 def _body(result: Result, summary: RunSummary, new: bool, first_seen: float | None) -> str:
+    """An issue body: the offending request first, then the rule's Expected / Actual, then the
+    numbered steps of the failing example; no Python reprs, no Hypothesis notes."""
     rule = rules().get(result.rule or "")
     title = rule.title if rule else result.nodeid
     target = summary.target
-    lines = [
-        f"## [{target.name}] {result.rule}: {title}" + (" (new since the previous run)" if new else ""),
+    offending = (result.evidence or result.exchanges[-1:])[:1]
+    lines = [f"## [{target.name}] {result.rule}: {title}" + (" (new since the previous run)" if new else "")]
+    if offending:
+        lines += ["", f"### The request that shows it: {offending[0].title}", "", *_request(offending[0])]
+    lines += [
+        "",
+        "### Expected / Actual",
+        "",
+        "```",
+        clip(judgement(result.message), 4000),
+        "```",
         "",
         f"- **Rule:** `{result.rule}` ({result.level}, {result.kind}): " + (rule.behaviour if rule else ""),
         f"- **Docs:** {rule.doc_url} ({rule.doc_section})" if rule else "- **Docs:** (no rule)",
@@ -58,38 +106,18 @@ def _body(result: Result, summary: RunSummary, new: bool, first_seen: float | No
             if new
             else f"; also failed in the previous run (first seen {_when(first_seen)})"
         ),
-        "",
-        "### Expected / Actual",
-        "",
-        "```",
-        result.message.strip()[:4000],
-        "```",
     ]
-    if result.example:
+    if result.exchanges:
+        lines += ["", "### The failing example, step by step", ""]
         lines += [
-            "",
-            "### Minimal failing example",
-            "",
-            "```",
-            result.example.strip()[:2000],
-            "```",
+            f"{number}. {exchange.method} {exchange.title} → {_status(exchange)}"
+            for number, exchange in enumerate(result.exchanges, 1)
         ]
-    for exchange in result.exchanges[-3:]:
         lines += [
             "",
-            f"### {exchange.title}",
-            "",
-            "Reproduce (export LP_BEARER and the other placeholders first, see the README):",
-            "",
-            "```sh",
-            exchange.curl,
-            "```",
-            "",
-            f"Response `{exchange.status}`:",
-            "",
-            "```",
-            (exchange.response_body or "(empty)")[:2000],
-            "```",
+            "Every step's curl is in `last-run.json` and `traffic.har`; `transfer-conformance replay "
+            f"{result.rule}` sends them again. Export LP_BEARER and the other placeholders first "
+            "(see the README).",
         ]
     return "\n".join(lines)
 

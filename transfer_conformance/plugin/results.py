@@ -13,7 +13,7 @@ import pytest
 from allure_commons.types import AttachmentType
 
 from transfer_conformance import __version__
-from transfer_conformance.http.client import UndecodableResponse
+from transfer_conformance.http.client import Exchange, UndecodableResponse
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.plugin.allure_steps import errors_within, rule_of
 from transfer_conformance.plugin.state import FAILING, RunState, state_of
@@ -37,11 +37,13 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
     rule = rule_of(item)
     status = Outcome.PASSED if report.passed else Outcome.SKIPPED if report.skipped else Outcome.FAILED
     text = example = ""
+    evidence: tuple[Exchange, ...] = ()
     if call.excinfo is not None and not report.skipped:
         error = call.excinfo.value
         violations = _violations(error, rule)
         status = Outcome.FAILED if violations else Outcome.BROKEN
-        text = REGISTRY.mask("\n\n".join(str(v) for v in violations) or f"{type(error).__name__}: {error}")
+        evidence = violations[0].evidence if violations else ()
+        text = REGISTRY.mask("\n\n".join(str(v) for v in violations) or _broken(error))
         example = REGISTRY.mask("\n".join(getattr(error, "__notes__", [])))
         if example:
             allure.attach(example, name="minimal failing example", attachment_type=AttachmentType.TEXT)
@@ -51,7 +53,7 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
         state.harness.api.client.server_errors.clear()
     if judged is not None:
         # The target's 5xx (or an answer it cut short) is its fault, not the environment's.
-        status, text, example = Outcome.FAILED, judged, ""
+        status, text, example, evidence = Outcome.FAILED, judged.args[0], "", judged.evidence
     history = item.stash.get(FAILING, [])[-REPLAYABLE:]
     return _result(
         item.nodeid,
@@ -61,10 +63,11 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
         example=example,
         duration_s=round(report.duration, 3),
         exchanges=[RecordedExchange.of(e) for e in history] if status is Outcome.FAILED else [],
+        evidence=[RecordedExchange.of(e) for e in evidence] if status is Outcome.FAILED else [],
     )
 
 
-def _server_error(state: RunState, rule: Rule | None) -> str | None:
+def _server_error(state: RunState, rule: Rule | None) -> RuleViolation | None:
     """The violation a test's 5xx answers (or answers cut short) make of its rule, unless the
     profile declares that status for one of its decisions; None when there is none."""
     declared = {
@@ -81,8 +84,15 @@ def _server_error(state: RunState, rule: Rule | None) -> str | None:
         expected = "an answer of the target's own, not a server error or an answer cut short"
         if exchange.status is not None and exchange.status >= 500:
             expected = "no 5xx: a server error is the target's fault (declare the status if it is a decision)"
-        return REGISTRY.mask(message(rule.id, expected, answer, (exchange,)))
+        text = REGISTRY.mask(message(rule.id, expected, answer, (exchange,)))
+        return RuleViolation(rule.id, text, (exchange,))
     return None
+
+
+def _broken(error: BaseException) -> str:
+    """What broke a test, in words: the innermost errors' messages, no exception groups."""
+    inner = [e for e in errors_within(error) if not isinstance(e, BaseExceptionGroup)]
+    return "\n".join(dict.fromkeys(str(e) or type(e).__name__ for e in inner)) or str(error)
 
 
 def _result(nodeid: str, outcome: Outcome, rule: Rule | None, **fields: Any) -> Result:
@@ -91,17 +101,17 @@ def _result(nodeid: str, outcome: Outcome, rule: Rule | None, **fields: Any) -> 
     return Result(nodeid, outcome, **labels, **fields, finished=time.time())
 
 
-def _violations(error: BaseException, rule: Rule | None) -> list[BaseException]:
+def _violations(error: BaseException, rule: Rule | None) -> list[RuleViolation]:
     """Rule violations inside an error (Hypothesis may group several failures): the rule's own
     checks, and answers the test could not read; any other error (a library's assertion, a
     crash) is an environment problem, not a verdict on the target."""
-    found: list[BaseException] = []
+    found: list[RuleViolation] = []
     for inner in errors_within(error):
         if isinstance(inner, RuleViolation):
             found.append(inner)
         elif isinstance(inner, UndecodableResponse) and rule is not None:
             text = message(rule.id, "a response the suite can read", inner.reason, (inner.exchange,))
-            found.append(RuleViolation(rule.id, text))
+            found.append(RuleViolation(rule.id, text, (inner.exchange,)))
     return found
 
 

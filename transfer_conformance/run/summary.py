@@ -84,6 +84,8 @@ class Result:
     duration_s: float = 0.0
     exchanges: list[RecordedExchange] = field(default_factory=list)
     finished: float = 0.0
+    # the requests the violation names, the offending one first (a failed result's)
+    evidence: list[RecordedExchange] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.outcome = Outcome(self.outcome)
@@ -162,7 +164,8 @@ class RunSummary:
 
 def _result(data: dict[str, Any]) -> Result:
     values = _known(Result, data)
-    values["exchanges"] = [RecordedExchange(**_known(RecordedExchange, e)) for e in data.get("exchanges", [])]
+    for key in ("exchanges", "evidence"):
+        values[key] = [RecordedExchange(**_known(RecordedExchange, e)) for e in data.get(key, [])]
     return Result(**values)
 
 

@@ -12,9 +12,11 @@ from transfer_contract.catalogue import rules
 class RuleViolation(AssertionError):
     """The target broke a rule. Anything else a test raises is an environment problem."""
 
-    def __init__(self, rule_id: str, message: str) -> None:
+    def __init__(self, rule_id: str, message: str, exchanges: tuple[Exchange, ...] = ()) -> None:
         super().__init__(message)
         self.rule_id = rule_id
+        # the requests that show the violation, the offending one first
+        self.evidence = exchanges
 
 
 def message(rule_id: str, expected: str, actual: str, exchanges: tuple[Exchange, ...]) -> str:
@@ -33,7 +35,7 @@ def message(rule_id: str, expected: str, actual: str, exchanges: tuple[Exchange,
 def check(condition: bool, rule_id: str, expected: str, actual: str, *exchanges: Exchange) -> None:
     """Raise a RuleViolation for ``rule_id`` unless ``condition`` holds."""
     if not condition:
-        raise RuleViolation(rule_id, message(rule_id, expected, actual, exchanges))
+        raise RuleViolation(rule_id, message(rule_id, expected, actual, exchanges), exchanges)
 
 
 def is_error(status: int | None) -> bool:

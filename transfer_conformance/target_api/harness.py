@@ -382,8 +382,9 @@ class Harness:
             rule_id,
             f"{reference_label}{expected.describe()}",
             f"{variant_label}{actual.describe()}",
-            expected_exchange,
+            # the variant's request is the one that shows the difference: it leads
             actual_exchange,
+            expected_exchange,
         )
 
     def all_events(self, first: Exchange, agent: AgentContext | None) -> list[dict[str, Any]]:
