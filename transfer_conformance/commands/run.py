@@ -14,6 +14,7 @@ import secrets
 import shutil
 import signal
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -28,7 +29,7 @@ from transfer_conformance.plugin.options import RunOptions, add_arguments
 from transfer_conformance.plugin.session import plugins_for
 from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
 from transfer_conformance.run.report import ReportError, generate_report, redact_file, redact_tree
-from transfer_conformance.run.summary import PREVIOUS_FILE, RunSummary
+from transfer_conformance.run.summary import PREVIOUS_FILE, SUMMARY_FILE, Outcome, RunSummary
 from transfer_conformance.run.verdicts import RuleVerdict, Verdict, exit_code, rule_verdicts
 from transfer_conformance.target_api.profile import TargetProfile, load_profile
 from transfer_contract.catalogue import rules
@@ -85,8 +86,11 @@ def pytest_arguments(options: RunOptions, seed: int | None) -> list[str]:
         str(SUITES.parent),
         "-o",
         "console_output_style=progress",
-        "--tb=line",
-        "-q",
+        # pytest shows progress only: each failure, the count and the verdict are the run's
+        # own lines afterwards, in words (no tracebacks, reprs or exception classes).
+        "--tb=no",
+        "-rN",
+        "-qq",
         "--alluredir",
         str(options.results),
         "--clean-alluredir",
@@ -132,7 +136,7 @@ def table(verdicts: dict[str, RuleVerdict], known: KnownIssues) -> list[str]:
             if found.ticket != "muted" and known.tracker_url:
                 text += f" ({known.tracker_url.replace('%s', found.ticket)})"
         elif found.verdict is Verdict.BROKEN:
-            text = "BROKEN (environment or set-up)"
+            text = "BROKEN (not judged: see its results)"
         else:
             text = found.verdict.value
         lines.append(
@@ -184,6 +188,54 @@ def guarded_console() -> Iterator[None]:
         signal.signal(signal.SIGTERM, saved[2])
 
 
+def failure_blocks(summary: RunSummary, known: KnownIssues, output: Path) -> list[str]:
+    """Each failure that counts, as a person reads it: the rule, level, Expected / Actual, the
+    curl, and where the evidence is."""
+    blocks = []
+    for result in summary.failed():
+        if known.find(result, summary.target.name):
+            continue
+        blocks.append(
+            f"FAILED {result.rule} ({result.level}): {result.nodeid}\n"
+            + "\n".join(f"  {line}" for line in result.message.strip().splitlines())
+            + f"\n  evidence: {output / SUMMARY_FILE}, {output / 'traffic.har'}"
+        )
+    return blocks
+
+
+def count_line(summary: RunSummary, verdicts: dict[str, RuleVerdict]) -> str:
+    counts = Counter(result.outcome for result in summary.results)
+    known = sum(found.counts[Verdict.KNOWN] for found in verdicts.values())
+    line = (
+        f"{len(summary.results)} tests: {counts[Outcome.PASSED]} passed, {counts[Outcome.FAILED]} failed, "
+        f"{counts[Outcome.BROKEN]} broken, {counts[Outcome.SKIPPED]} skipped"
+    )
+    return line + (f" ({known} known issues)" if known else "")
+
+
+def verdict_line(summary: RunSummary, verdicts: dict[str, RuleVerdict], code: int) -> str:
+    """The run's verdict in one line."""
+    if code == ExitCode.VIOLATION:
+        failing = [found for found in verdicts.values() if found.fails_run]
+        levels = sorted({found.level for found in failing})
+        return (
+            f"verdict: violated: {len(failing)} {'/'.join(levels)} rule{'s' if len(failing) != 1 else ''}: "
+            + ", ".join(found.rule for found in failing)
+        )
+    if code == ExitCode.BROKEN:
+        broken = [rule for rule, found in verdicts.items() if found.verdict is Verdict.BROKEN]
+        why = (
+            summary.setup_error
+            or summary.stopped.removeprefix("not run: ")
+            or f"{len(broken)} rule(s) could not be judged: {', '.join(broken)}"
+        )
+        return f"verdict: broken: {why}"
+    reported = [found.rule for found in verdicts.values() if found.verdict is Verdict.VIOLATED]
+    if reported:
+        return f"verdict: conformant (MUST rules hold; reported, not gating: {', '.join(reported)})"
+    return "verdict: conformant"
+
+
 def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssues) -> int:
     output, summary_path = options.output, options.summary_path
     output.mkdir(parents=True, exist_ok=True)
@@ -209,9 +261,11 @@ def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssue
     redact_file(output / "junit.xml")
     print()
     if summary.setup_error:
-        print(f"BROKEN: {summary.setup_error}")
+        print(f"verdict: broken: {summary.setup_error}")
         return ExitCode.BROKEN
     verdicts = rule_verdicts(summary, strict=options.strict, known=known)
+    for block in failure_blocks(summary, known, output):
+        print(block, end="\n\n")
     print("\n".join(table(verdicts, known)))
     if summary.stopped:
         print(f"\nstopped early: {summary.stopped.removeprefix('not run: ')}")
@@ -226,4 +280,7 @@ def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssue
             # The verdict stands without the HTML; say why it is missing.
             print(f"report not generated: {error}", file=sys.stderr)
     interrupted = code in (ExitCode.BROKEN, pytest.ExitCode.INTERRUPTED)
-    return exit_code(verdicts, interrupted=interrupted)
+    result = exit_code(verdicts, interrupted=interrupted)
+    print(count_line(summary, verdicts))
+    print(verdict_line(summary, verdicts, result))
+    return result

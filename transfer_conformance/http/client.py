@@ -95,13 +95,24 @@ def _no_answer(exc: Exception, seconds: float) -> str:
     """Why a request got no answer, in words (no exception class names on a console)."""
     if isinstance(exc, TargetMisbehaved):
         return str(exc)
-    if isinstance(exc, requests.Timeout):
+    # requests wraps urllib3's reason (a read timeout under "max retries", say): look under it.
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(exc, requests.Timeout) or isinstance(reason, ReadTimeoutError | TimeoutError):
         return f"no answer within {seconds:g} s"
     if isinstance(exc, requests.exceptions.SSLError):
-        return f"TLS failed (is the URL's scheme right?): {exc}"
+        return "TLS failed (does the URL's scheme match the port: http or https?)"
     if isinstance(exc, requests.ConnectionError):
-        return f"the connection failed or was refused: {exc}"
-    return f"the request failed: {exc}"
+        cause = str(reason or exc)
+        for words, says in (
+            ("Connection refused", "the connection was refused"),
+            ("Connection reset", "the connection was reset"),
+            ("Name or service not known", "the host name does not resolve"),
+            ("RemoteDisconnected", "the target closed the connection without answering"),
+        ):
+            if words in cause:
+                return says
+        return "the connection failed"
+    return "the request failed"
 
 
 def _arriving(response: requests.Response) -> Iterator[bytes]:

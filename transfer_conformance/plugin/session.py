@@ -39,6 +39,15 @@ class RunSession:
         # MUST generators widen only to what this profile explicitly declares the target accepts.
         use_domain(TextDomain.from_decisions(profile.decisions))
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """The run says why it stopped in words of its own ("stopped early: ..."); pytest's
+        banner for a stopped session would name an exception class instead. (A private field
+        of pytest's terminal reporter, stable in the pinned pytest; tests/test_cli.py checks.)"""
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and hasattr(reporter, "_keyboardinterrupt_memo"):
+            reporter._keyboardinterrupt_memo = None
+
 
 def plugins_for(options: RunOptions, profile: TargetProfile, seed: str) -> list[object]:
     """The plugins of one run, in the order their hooks should see the run."""
