@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from reference_target.embedded import READY_PREFIX
+from reference_target.embedded import READY_PREFIX, EmbeddedReference
 from reference_target.faults import FAULTS
 from tests.conftest import FAILING_RUN, run_cli
 
@@ -169,3 +169,25 @@ def test_a_reader_that_leaves_early_gets_no_traceback():
     process.wait(timeout=60)
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr[-2000:]
     assert process.returncode == 0
+
+
+def test_version_and_run_help_show_defaults_and_exit_codes():
+    assert run_cli("--version").stdout.startswith("transfer-conformance ")
+    text = run_cli("run", "--help").stdout
+    assert "(default: ci)" in text and "exit codes:" in text and "3  broken" in text
+
+
+def test_a_target_url_with_a_path_is_one_clear_line():
+    done = run_cli("run", "--target-url", "http://127.0.0.1:8080/api/account/1")
+    assert done.returncode == 2
+    assert "give the base URL alone (http://127.0.0.1:8080)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_https_to_a_plain_port_asks_whether_http_was_meant(tmp_path):
+    with EmbeddedReference() as served:
+        url = served.url.replace("http://", "https://")
+        done = run_cli("run", "--target-url", url, "--no-report", "--output", str(tmp_path))
+    assert done.returncode == 3, done.stdout[-2000:]
+    assert "did you mean http://" in done.stdout
+    assert done.stdout.count("did you mean") == 1, "said once"

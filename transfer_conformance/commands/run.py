@@ -34,9 +34,32 @@ from transfer_conformance.run.verdicts import RuleVerdict, Verdict, exit_code, r
 from transfer_conformance.target_api.profile import TargetProfile, load_profile
 from transfer_contract.catalogue import rules
 
+EXIT_CODES = """exit codes:
+  0  conformant: every rule that counts holds
+  1  a rule that counts was violated (MUST rules; SHOULD rules and decisions with --strict)
+  2  usage or configuration error: nothing was sent
+  3  broken: the target unreachable or stopped answering, set-up failed, or results broke
+     with no violation (nothing proves conformance then)"""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Each option's default where it has one worth saying, and the exit codes as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in (None, False, [], argparse.SUPPRESS) or "default" in text:
+            return text
+        return f"{text} (default: %(default)s)"
+
 
 def register(commands: argparse._SubParsersAction) -> None:
-    run = commands.add_parser("run", help="run the conformance suite against a target")
+    run = commands.add_parser(
+        "run",
+        help="run the conformance suite against a target",
+        description="Run the conformance suite against a target and judge it rule by rule.",
+        epilog=EXIT_CODES,
+        formatter_class=HelpFormatter,
+    )
     add_arguments(run)
     run.set_defaults(handler=command_run)
 

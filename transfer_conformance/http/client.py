@@ -91,7 +91,7 @@ def read_bounded(response: requests.Response, max_bytes: int, seconds: float) ->
     return b"".join(chunks)
 
 
-def _no_answer(exc: Exception, seconds: float) -> str:
+def _no_answer(exc: Exception, seconds: float, url: str) -> str:
     """Why a request got no answer, in words (no exception class names on a console)."""
     if isinstance(exc, TargetMisbehaved):
         return str(exc)
@@ -100,6 +100,8 @@ def _no_answer(exc: Exception, seconds: float) -> str:
     if isinstance(exc, requests.Timeout) or isinstance(reason, ReadTimeoutError | TimeoutError):
         return f"no answer within {seconds:g} s"
     if isinstance(exc, requests.exceptions.SSLError):
+        if url.startswith("https://") and "WRONG_VERSION_NUMBER" in str(exc).upper():
+            return f"TLS failed: the port speaks plain HTTP (did you mean http://{url.removeprefix('https://').split('/')[0]}?)"
         return "TLS failed (does the URL's scheme match the port: http or https?)"
     if isinstance(exc, requests.ConnectionError):
         cause = str(reason or exc)
@@ -383,7 +385,7 @@ class RecordingClient:
             content = response.content
         except (requests.RequestException, TargetMisbehaved) as exc:
             exchange.elapsed_ms = (time.perf_counter() - started) * 1000
-            exchange.error = self.secrets.mask(_no_answer(exc, budget))
+            exchange.error = self.secrets.mask(_no_answer(exc, budget, url))
             self._record(exchange)
             self._unanswered(exchange)
             kind = TargetMisbehaved if isinstance(exc, TargetMisbehaved) else TargetUnreachable

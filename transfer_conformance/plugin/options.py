@@ -8,6 +8,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from hypothesis import HealthCheck, Phase, settings
 
@@ -64,7 +65,7 @@ class RunOptions:
             faults=tuple(args.fault),
             seed=args.seed,
             examples=args.examples,
-            output=Path(args.output) if args.output else REPORTS,
+            output=args.output,
             no_shrink=args.no_shrink,
             max_time=args.max_time,
             discover=args.discover,
@@ -114,17 +115,34 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def base_url(text: str) -> str:
+    """A base URL: http(s), a host, no path (a proxy or a reference started with `serve`)."""
+    parsed = urlparse(text)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL")
+    if parsed.path.strip("/") or parsed.query:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has a path: give the base URL alone ({parsed.scheme}://{parsed.netloc})"
+        )
+    return text.rstrip("/")
+
+
 def add_arguments(run: argparse.ArgumentParser) -> None:
     """The run options on the `run` command line (the one declaration of them)."""
     run.add_argument("--target", default="reference", help="profile name in targets/ or a .toml path")
-    run.add_argument("--target-url", help="override every base URL of the profile")
+    run.add_argument("--target-url", type=base_url, help="override every base URL of the profile")
+    run.add_argument(
+        "--output",
+        type=Path,
+        default=REPORTS,
+        help="write results, summary, traffic and report here (default: reports/ here)",
+    )
     run.add_argument("--profile", default="ci", choices=RUN_PROFILES, help="example budget")
     run.add_argument("--rule", action="append", default=[], help="only this rule id (repeatable)")
     run.add_argument("--strict", action="store_true", help="SHOULD rules and decisions fail the run too")
     run.add_argument("--fault", action="append", default=[], help="embedded reference only: plant this fault")
     run.add_argument("--seed", type=int, help="Hypothesis seed (dev and nightly; ci is derandomized)")
     run.add_argument("--examples", type=positive, help="override the profile's example budget")
-    run.add_argument("--output", help="write results and summary here instead of reports/")
     run.add_argument("--no-shrink", action="store_true", help="skip shrinking failures (faster)")
     run.add_argument(
         "--max-time",
@@ -139,4 +157,4 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
         help="forget the profile's [decisions] (a new target: MUST rules need none of them)",
     )
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
-    run.add_argument("--known-issues", help="known-issues file (default known-issues.toml)")
+    run.add_argument("--known-issues", help="known-issues file (default: known-issues.toml here, if any)")
