@@ -33,3 +33,34 @@ def test_every_option_the_template_passes_exists():
     for line in main_job_options:
         for option in re.findall(r"(--[a-z-]+)", line):
             assert option in run_help, option
+
+
+def test_release_pipelines_can_call_it_and_read_the_verdict():
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert "workflow_call" in triggers
+    assert triggers["workflow_call"]["outputs"]["verdict"]["value"] == "${{ jobs.compare.outputs.verdict }}"
+    compare = workflow["jobs"]["compare"]
+    assert compare["outputs"]["verdict"] == "${{ steps.verdict.outputs.verdict }}"
+    step = next(s for s in compare["steps"] if s.get("id") == "verdict")
+    assert step["if"] == "always()" and "GITHUB_OUTPUT" in step["run"]
+
+
+def test_runs_never_overlap_on_one_target_and_history_survives_red_nights():
+    job = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["conformance"]
+    assert "${{ matrix.target }}" in job["concurrency"]["group"]
+    assert job["concurrency"]["cancel-in-progress"] is False
+    uses = [step.get("uses", "") for step in job["steps"]]
+    assert "actions/cache/restore@v4" in uses and "actions/cache/save@v4" in uses
+    save = next(s for s in job["steps"] if s.get("uses") == "actions/cache/save@v4")
+    assert save["if"] == "always()"
+
+
+def test_the_compare_job_fails_on_any_diff_error_and_keeps_matrix_order():
+    compare = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["compare"]
+    script = "\n".join(step.get("run", "") for step in compare["steps"])
+    assert "[ $code -ne 0 ]" in script and "-eq 1" not in script
+    assert "sort -V" in script
+    job = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["conformance"]
+    orders = [entry["order"] for entry in job["strategy"]["matrix"]["include"]]
+    assert orders == sorted(orders)
