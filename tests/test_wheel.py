@@ -5,6 +5,7 @@ import site
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,16 @@ def test_wheel_installed_outside_the_checkout_runs_the_suite(tmp_path):
     )
     assert "transfer-success-status" in done.stdout
     assert (work / "reports" / "last-run.json").is_file()
+    # a run leaves nothing but its reports in the folder it runs in
+    assert sorted(path.name for path in work.iterdir()) == ["reports"]
+    # only committed profiles travel: never a local targets/staging.toml
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {
+            name.split("/targets/", 1)[1]
+            for name in archive.namelist()
+            if "/targets/" in name and name.endswith(".toml")
+        }
+    tracked = subprocess.run(
+        ["git", "ls-files", "targets"], cwd=CHECKOUT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert shipped and shipped <= {path.removeprefix("targets/") for path in tracked}

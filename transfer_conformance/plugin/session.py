@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from strategies import TextDomain, use_domain
 from transfer_conformance.plugin import allure_steps, fixtures, results
@@ -32,6 +33,9 @@ class RunSession:
         if options.discover:
             state.observations = []
         config.stash[RUN] = state
+        # Hypothesis' own files (its constants cache) go with the run's output, not into
+        # whatever folder the command runs in.
+        set_hypothesis_home_dir(options.output / ".hypothesis")
         if profile.embedded and not profile.base_url:
             # Started now, it comes up while pytest collects the suites.
             state.embedded = spawn_embedded(profile, options.faults)
