@@ -147,3 +147,19 @@ def test_diff_is_a_page_of_the_report(report, tmp_path):
     frame = re.search(r'<iframe[^>]*title="Description"[^>]*srcdoc="([^"]*)"', dom)
     assert frame, "no description frame"
     assert "agent-takes-precedence ok violated yes" in as_text(unescape(frame.group(1)))
+
+
+def test_titles_are_behaviours_and_the_offending_request_is_the_failed_step(report, tmp_path):
+    html, url, output = report
+    results = [json.loads(p.read_text()) for p in (html / "data" / "test-results").glob("*.json")]
+    (failed,) = [r for r in results if r.get("status") == "failed"]
+    assert failed["name"].startswith("A body naming an agent and a skill"), failed["name"]
+    assert not any(r["name"].startswith("test_") for r in results)
+    steps = failed.get("steps", [])
+    failed_steps = [s for s in steps if s.get("status") == "failed"]
+    assert len(failed_steps) == 1 and "agent=unknown, skill=available" in failed_steps[0]["name"]
+    text = page_text(f"{url}/index.html#/{failed['id']}", tmp_path / "chromium")
+    assert failed["name"] in text
+    # no fixture set-up or tear-down steps: the test's own requests only
+    assert not list((output / "allure-results").glob("*-container.json"))
+    assert "hypothesis-statistics" not in (output / "junit.xml").read_text(encoding="utf-8")

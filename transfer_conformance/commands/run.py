@@ -298,7 +298,9 @@ def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssue
     )
     if not options.no_report:
         try:
-            print(f"report: {generate_report(options.results, summary, root=output, known=known)}")
+            index = generate_report(options.results, summary, root=output, known=known)
+            # A multi-file Allure report needs http to open: say the one command that serves it.
+            print(f"report: {index} (open it with: transfer-conformance report open --output {output})")
         except ReportError as error:
             # The verdict stands without the HTML; say why it is missing.
             print(f"report not generated: {error}", file=sys.stderr)

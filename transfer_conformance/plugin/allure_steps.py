@@ -3,6 +3,7 @@ description, and one step per request (request, response and curl), the failing 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,7 +75,18 @@ def _attachment_type(content_type: str) -> Any:
     return AttachmentType.TEXT
 
 
-def attach_exchange(exchange: Exchange) -> None:
+class OffendingRequest(AssertionError):
+    """Raised inside the step of the request that shows a violation, so Allure marks it failed."""
+
+
+def attach_exchange(exchange: Exchange, offending: bool = False) -> None:
+    """One step per request: its body, the answer and the curl; failed when it is the request
+    that shows the violation."""
+    with contextlib.suppress(OffendingRequest):
+        _exchange_step(exchange, offending)
+
+
+def _exchange_step(exchange: Exchange, offending: bool) -> None:
     path = exchange.url.split("/api/account/", 1)[-1]
     status = exchange.status if exchange.status is not None else "no answer"
     with allure.step(f"{exchange.title}: {exchange.method} …/{path} → {status}"):
@@ -90,6 +102,8 @@ def attach_exchange(exchange: Exchange) -> None:
             attachment_type=_attachment_type(exchange.content_type),
         )
         allure.attach(exchange.curl, name="curl", attachment_type=AttachmentType.TEXT)
+        if offending:
+            raise OffendingRequest("this request shows the violation")
 
 
 def errors_within(error: BaseException) -> Iterator[BaseException]:
@@ -108,8 +122,28 @@ def failing_exchanges(error: BaseException | None) -> list[Exchange] | None:
     return next((e.exchanges for e in carriers), None)  # type: ignore[attr-defined]
 
 
+def title_of(item: pytest.Item) -> str:
+    """The report's title of a test: the behaviour (its docstring's first line), and its
+    parameters when it has some."""
+    doc = inspect.getdoc(getattr(item, "function", None)) or ""
+    paragraph = " ".join(doc.split("\n\n")[0].split())
+    behaviour = paragraph.rstrip(".") if paragraph else item.name
+    callspec = getattr(item, "callspec", None)
+    return f"{behaviour} [{callspec.id}]" if callspec is not None else behaviour
+
+
+def offending_exchange(error: BaseException | None) -> Exchange | None:
+    """The request a violation names first: the one that shows it."""
+    for inner in errors_within(error) if error is not None else ():
+        evidence = getattr(inner, "evidence", ())
+        if evidence:
+            return evidence[0]
+    return None
+
+
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    allure.dynamic.title(title_of(item))
     outcome = yield
     # Attach the failing example's requests, else those of the last example run.
     state = state_of(item.config)
@@ -117,8 +151,9 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         error = outcome.excinfo[1] if outcome.excinfo else None
         exchanges = failing_exchanges(error) or state.harness.api.client.history
         item.stash[FAILING] = exchanges
+        offending = offending_exchange(error)
         for exchange in exchanges[-40:]:
-            attach_exchange(exchange)
+            attach_exchange(exchange, offending=exchange is offending)
 
 
 @pytest.hookimpl(trylast=True)

@@ -27,6 +27,8 @@ REPLAYABLE = 40
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    # JUnit carries what a person reads: Hypothesis' statistics stay out of its properties.
+    item.user_properties[:] = [(k, v) for k, v in item.user_properties if not k.startswith("hypothesis")]
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     if report.when == "call" or (report.when == "setup" and not report.passed):

@@ -223,6 +223,10 @@ def generate_report(
     history = root / "history"
     history.mkdir(parents=True, exist_ok=True)
     known = known or KnownIssues("", ())
+    # Fixtures' set-up and tear-down (logins, clean-up) are the harness's, not the test's: the
+    # report shows the test's own steps alone.
+    for container in results.glob("*-container.json"):
+        container.unlink()
     resolutions = mark_known_issues(results, summary, known)
     target_name = summary.target.name
     (results / "executor.json").write_text(
