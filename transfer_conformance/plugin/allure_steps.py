@@ -40,6 +40,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.allure_label(item.nodeid, label_type="nodeid"))
         if rule is None:
             continue
+        # `-m must` / `-m should` select by level
+        item.add_marker(getattr(pytest.mark, rule.level.lower()))
         item.add_marker(pytest.mark.allure_label(EPIC, label_type="epic"))
         item.add_marker(pytest.mark.allure_label(rule.feature, label_type="feature"))
         item.add_marker(pytest.mark.allure_label(rule.title, label_type="story"))
@@ -54,7 +56,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-    state_of(config).collected = {item.nodeid: rule_of(item) for item in items}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The tests the run will judge, after every selection (--rule, -m, -k): those left
+    without a verdict at the end are broken."""
+    state_of(session.config).collected = {item.nodeid: rule_of(item) for item in session.items}
 
 
 def describe(item: pytest.Item, rule: Rule) -> str:

@@ -27,6 +27,8 @@ class RunSession:
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "rule(id): the rule of specs/rules.yaml a test checks")
+        config.addinivalue_line("markers", "must: tests of MUST rules")
+        config.addinivalue_line("markers", "should: tests of SHOULD rules and decisions")
         options, profile = self.options, self.profile
         state = RunState(options, profile, seed=self.seed)
         state.deadline = time.monotonic() + (options.max_time or profile.max_time_s)
