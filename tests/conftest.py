@@ -1,5 +1,7 @@
 """Helpers of the project's own tests: run the CLI as a user does, in a folder of its own."""
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -7,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from transfer_conformance.cli import main
 from transfer_contract.paths import CHECKOUT as ROOT
 
 # A run that fails one rule with a catalogued fault (shared by the report and known-issue tests).
@@ -30,6 +33,19 @@ def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
         cwd=ROOT,
         check=False,
     )
+
+
+def run_main(*args: str) -> subprocess.CompletedProcess:
+    """The CLI in this process, for commands that start no run (usage errors, help, lists):
+    the same `main`, without a new interpreter's start-up each time."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return subprocess.CompletedProcess(args, code, stdout.getvalue(), stderr.getvalue())
 
 
 def summary_of(output: Path) -> dict:

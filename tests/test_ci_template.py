@@ -5,7 +5,7 @@ import re
 
 import yaml
 
-from tests.conftest import run_cli
+from tests.conftest import run_main
 from transfer_contract.paths import CHECKOUT
 
 WORKFLOW = CHECKOUT / ".github" / "workflows" / "conformance.yml"
@@ -23,13 +23,13 @@ def test_matrix_of_targets_then_one_compare_job():
 def test_every_option_the_template_passes_exists():
     text = WORKFLOW.read_text(encoding="utf-8")
     for command in ("run", "report", "file-regression", "diff"):
-        help_text = run_cli(command, "--help").stdout
+        help_text = run_main(command, "--help").stdout
         used = set(re.findall(rf"transfer-conformance {command}\b[^\n]*", text))
         for line in used:
             for option in re.findall(r"(--[a-z-]+)", line):
                 assert option in help_text, f"{command} {option}"
     main_job_options = re.findall(r"bin/main-job[^\n]*\n?[^\n]*", text)
-    run_help = run_cli("run", "--help").stdout
+    run_help = run_main("run", "--help").stdout
     for line in main_job_options:
         for option in re.findall(r"(--[a-z-]+)", line):
             assert option in run_help, option

@@ -10,7 +10,7 @@ import requests
 
 from reference_target.embedded import READY_PREFIX, EmbeddedReference
 from reference_target.faults import FAULTS
-from tests.conftest import FAILING_RUN, run_cli
+from tests.conftest import FAILING_RUN, run_cli, run_main
 
 
 def free_port() -> int:
@@ -31,14 +31,14 @@ def test_unreachable_target_exits_3_quickly(tmp_path):
 
 
 def test_unknown_rule_is_a_usage_error():
-    done = run_cli("run", "--rule", "no-such-rule", "--no-report")
+    done = run_main("run", "--rule", "no-such-rule", "--no-report")
     assert done.returncode == 2
     assert "unknown rule no-such-rule" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_unknown_target_is_a_usage_error():
-    done = run_cli("run", "--target", "nowhere", "--no-report")
+    done = run_main("run", "--target", "nowhere", "--no-report")
     assert done.returncode == 2 and "no target profile 'nowhere'" in done.stderr
 
 
@@ -51,19 +51,19 @@ def test_profile_with_an_inline_password_is_refused(tmp_path):
         '[agents.receiving]\nusername = "b"\npassword_env = "TC_TEST_PW"\nid = 2\n'
         "[skills]\navailable = 1\nunavailable = 2\nunknown = 3\nunknown_agent = 4\n"
     )
-    done = run_cli("run", "--target", str(profile), "--no-report")
+    done = run_main("run", "--target", str(profile), "--no-report")
     assert done.returncode == 2
     assert "must come from an environment variable" in done.stderr
     assert "inline-secret" not in done.stderr + done.stdout
 
 
 def test_fault_with_a_url_target_is_a_usage_error():
-    done = run_cli("run", "--target-url", "http://127.0.0.1:9", "--fault", "neither_accepted")
+    done = run_main("run", "--target-url", "http://127.0.0.1:9", "--fault", "neither_accepted")
     assert done.returncode == 2 and "embedded reference" in done.stderr
 
 
 def test_faults_prints_one_tab_separated_line_per_fault():
-    done = run_cli("faults")
+    done = run_main("faults")
     lines = done.stdout.splitlines()
     assert done.returncode == 0
     assert [line.split("\t")[0] for line in lines] == [fault.name for fault in FAULTS]
@@ -83,7 +83,7 @@ def test_serve_announces_its_url_and_answers_on_root():
 
 
 def test_serve_with_an_unknown_fault_is_a_usage_error():
-    done = run_cli("serve", "--port", "0", "--fault", "no_such_fault")
+    done = run_main("serve", "--port", "0", "--fault", "no_such_fault")
     assert done.returncode == 2 and "unknown fault no_such_fault" in done.stderr
 
 
@@ -172,13 +172,13 @@ def test_a_reader_that_leaves_early_gets_no_traceback():
 
 
 def test_version_and_run_help_show_defaults_and_exit_codes():
-    assert run_cli("--version").stdout.startswith("transfer-conformance ")
-    text = run_cli("run", "--help").stdout
+    assert run_main("--version").stdout.startswith("transfer-conformance ")
+    text = run_main("run", "--help").stdout
     assert "(default: ci)" in text and "exit codes:" in text and "3  broken" in text
 
 
 def test_a_target_url_with_a_path_is_one_clear_line():
-    done = run_cli("run", "--target-url", "http://127.0.0.1:8080/api/account/1")
+    done = run_main("run", "--target-url", "http://127.0.0.1:8080/api/account/1")
     assert done.returncode == 2
     assert "give the base URL alone (http://127.0.0.1:8080)" in done.stderr
     assert "Traceback" not in done.stderr
