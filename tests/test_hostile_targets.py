@@ -84,6 +84,23 @@ def canary_profile(folder: Path) -> Path:
     return path
 
 
+def timed_run(profile: Path, url: str, output: Path, *options: str, timeout: float):
+    """A run of the profile against ``url`` into ``output``; what it did, and its wall time."""
+    started = time.perf_counter()
+    done = run_cli(
+        "run",
+        "--target",
+        str(profile),
+        "--target-url",
+        url,
+        "--output",
+        str(output),
+        *options,
+        timeout=timeout,
+    )
+    return done, time.perf_counter() - started
+
+
 def behaviour_for(name: str, elsewhere: str):
     if name == "redirect":
         return hostile.redirect_elsewhere(elsewhere)
@@ -112,23 +129,17 @@ def test_run_against_a_hostile_target_ends_bounded_and_leaks_nothing(name, tmp_p
         hostile.HostileTarget(reference.url, behaviour_for(case.behaviour, elsewhere.url)) as proxy,
     ):
         url = proxy.url.replace("http://", f"{case.scheme}://")
-        started = time.perf_counter()
-        done = run_cli(
-            "run",
-            "--target",
-            str(profile),
-            "--target-url",
+        done, wall = timed_run(
+            profile,
             url,
+            output,
             *([] if case.report else ["--no-report"]),
-            "--output",
-            str(output),
             "--no-shrink",
             "--examples",
             "2",
             *[argument for rule in case.rules for argument in ("--rule", rule)],
             timeout=case.wall_s + 60,
         )
-        wall = time.perf_counter() - started
         state = requests.get(f"{reference.url}/_reference/state", timeout=5).json()
         bearers = proxy.bearers()
     console = done.stdout + done.stderr
@@ -204,19 +215,7 @@ def test_a_dead_target_ends_the_run_broken_within_a_minute(behaviour, names, tmp
         EmbeddedReference(seed_path=profile) as reference,
         hostile.HostileTarget(reference.url, getattr(hostile, behaviour)) as proxy,
     ):
-        started = time.perf_counter()
-        done = run_cli(
-            "run",
-            "--target",
-            str(profile),
-            "--target-url",
-            proxy.url,
-            "--no-report",
-            "--output",
-            str(output),
-            timeout=120,
-        )
-        wall = time.perf_counter() - started
+        done, wall = timed_run(profile, proxy.url, output, "--no-report", timeout=120)
     console = done.stdout + done.stderr
     assert done.returncode == 3, console[-3000:]
     assert wall < 60, f"{wall:.1f} s"
