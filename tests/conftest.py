@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from transfer_conformance.cli import main
+from transfer_contract.catalogue import rules
 from transfer_contract.paths import CHECKOUT as ROOT
 
 # A run that fails one rule with a catalogued fault (shared by the report and known-issue tests).
@@ -21,6 +22,16 @@ FAILING_RUN = (
     "agent-takes-precedence",
     "--examples",
     "3",
+)
+
+
+# Every rule a suite module judges but the Schemathesis contract: the self-test's runs that
+# prove something else skip its cases (half a run's time); `bench` runs them in full.
+BEHAVIOUR_RULES = tuple(
+    argument
+    for rule in rules().values()
+    if rule.check == "suite" and rule.id != "openapi-contract"
+    for argument in ("--rule", rule.id)
 )
 
 

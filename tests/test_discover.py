@@ -7,7 +7,7 @@ import re
 import pytest
 
 from reference_target.embedded import EmbeddedReference
-from tests.conftest import run_cli
+from tests.conftest import BEHAVIOUR_RULES, run_cli
 from transfer_conformance.commands.bench import variant_names
 from transfer_conformance.commands.discover import BEGIN, as_toml, table, write_into
 from transfer_contract.paths import TARGETS
@@ -15,6 +15,9 @@ from transfer_contract.tomlfile import read_toml
 
 pytestmark = pytest.mark.run
 
+# Variants whose declared table is the reference's: discover must learn exactly that on them
+# (their dialects must not confuse it); the strict run with that table is the reference's own.
+SAME_TABLE = {"docs-order", "extra-fields", "lists-uncollapsed", "visitor-host", "events-paged"}
 DECISION_TABLE = re.compile(r'(?ms)^\[decisions\."[^"]+"\]\n(?:[^\[\n][^\n]*\n|\n)*')
 
 
@@ -43,7 +46,9 @@ def test_discovered_table_is_the_declared_one_and_passes_strictly(name, tmp_path
     done = run_cli("discover", "--target", str(profile), "--write")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert read_toml(profile)["decisions"] == declared(name), done.stdout[-3000:]
-    # A small budget: the full strict run of every variant's declared table is bench's.
+    if name in SAME_TABLE:
+        return
+    # A small budget without the contract cases: bench runs every declared table in full.
     strict = run_cli(
         "run",
         "--target",
@@ -53,6 +58,7 @@ def test_discovered_table_is_the_declared_one_and_passes_strictly(name, tmp_path
         "--examples",
         "3",
         "--no-shrink",
+        *BEHAVIOUR_RULES,
         "--output",
         str(tmp_path / "r"),
     )

@@ -7,7 +7,7 @@ import requests
 from reference_target.dialect import Dialect, DialectError
 from reference_target.embedded import EmbeddedReference
 from reference_target.seed import load_seed
-from tests.conftest import run_cli, summary_of
+from tests.conftest import BEHAVIOUR_RULES, run_cli, summary_of
 from transfer_conformance.commands.bench import variant_names
 from transfer_conformance.target_api.profile import load_profile
 from transfer_contract.paths import TARGETS
@@ -60,7 +60,7 @@ def test_visitor_api_on_its_own_host():
 def test_suite_raises_no_false_alarm_on_the_variant(name, strict, tmp_path):
     mode = "--strict" if strict else "--ignore-decisions"
     # A small budget: bench runs every variant with the ci profile's whole budget.
-    budget = ("--examples", "3", "--no-shrink")
+    budget = ("--examples", "3", "--no-shrink", *BEHAVIOUR_RULES)
     done = run_cli(
         "run", "--target", f"variants/{name}", mode, *budget, "--no-report", "--output", str(tmp_path)
     )
