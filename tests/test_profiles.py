@@ -85,6 +85,12 @@ def test_every_missing_variable_is_named_at_once(staging, monkeypatch):
         ),
         (lambda text: text.replace("unknown_agent = 4\n", ""), "lacks unknown_agent"),
         (
+            lambda text: text.replace(
+                'base_url = "https://staging.example"', 'base_url = "https://staging.example/api"'
+            ),
+            r"has a path: give the base URL alone \(https://staging.example\)",
+        ),
+        (
             lambda text: text + '[decisions."agent-takes-precedence"]\nstatus = 400\n',
             r"\[decisions\]: unknown key 'agent-takes-precedence'",
         ),

@@ -199,9 +199,14 @@ def check_decisions(decisions: Any, where: str) -> dict[str, dict[str, Any]]:
 
 
 def check_url(url: str, where: str) -> str:
+    """A base URL: http(s) and a host, no path (the suite adds the documented paths)."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError(f"{where}: {url!r} is not an http(s) URL")
+    if parsed.path.strip("/") or parsed.query:
+        raise ConfigError(
+            f"{where}: {url!r} has a path: give the base URL alone ({parsed.scheme}://{parsed.netloc})"
+        )
     return url.rstrip("/")
 
 
