@@ -39,7 +39,8 @@ def check(condition: bool, rule_id: str, expected: str, actual: str, *exchanges:
 
 
 def is_error(status: int | None) -> bool:
-    """An error answer: what the pages call "an error" names no status, so any 4xx or 5xx."""
+    """An error answer: what the pages call "an error" names no status, so any 4xx or 5xx here;
+    a 5xx the profile does not declare is judged a server error all the same (plugin.results)."""
     return status is not None and status >= 400
 
 
