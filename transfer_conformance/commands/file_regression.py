@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from transfer_conformance.errors import ExitCode, UsageError
-from transfer_conformance.paths import REPORTS
-from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
+from transfer_conformance.run.known_issues import KnownIssues, add_run_folder_arguments, load_known_issues
 from transfer_conformance.run.summary import PREVIOUS_FILE, RecordedExchange, Result, RunSummary
 from transfer_contract.catalogue import rules
 
@@ -125,10 +124,7 @@ def _body(result: Result, summary: RunSummary, new: bool, first_seen: float | No
 def register(commands: argparse._SubParsersAction) -> None:
     regression = commands.add_parser("file-regression", help="markdown issue bodies for failures")
     regression.add_argument("test", nargs="?", help="a test id or rule id of the last run")
-    regression.add_argument(
-        "--output", type=Path, default=REPORTS, help="the folder a run wrote (default reports/)"
-    )
-    regression.add_argument("--known-issues", type=Path, help="known-issues file (default known-issues.toml)")
+    add_run_folder_arguments(regression)
     regression.set_defaults(handler=command_file_regression)
 
 

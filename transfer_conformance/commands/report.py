@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from transfer_conformance.errors import ExitCode
-from transfer_conformance.paths import REPORTS
-from transfer_conformance.run.known_issues import load_known_issues
+from transfer_conformance.run.known_issues import add_run_folder_arguments, load_known_issues
 from transfer_conformance.run.report import generate_report, open_report
 from transfer_conformance.run.summary import SUMMARY_FILE, RunSummary
 
@@ -16,10 +14,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("report", help="generate, open or serve the last run's report")
     parser.add_argument("action", nargs="?", default="generate", choices=("generate", "open", "serve"))
     parser.add_argument("--single-file", action="store_true", help="one HTML file for a ticket")
-    parser.add_argument(
-        "--output", type=Path, default=REPORTS, help="the folder a run wrote (default reports/)"
-    )
-    parser.add_argument("--known-issues", type=Path, help="known-issues file (default known-issues.toml)")
+    add_run_folder_arguments(parser)
     parser.set_defaults(handler=command_report)
 
 

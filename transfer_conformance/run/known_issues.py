@@ -13,12 +13,13 @@ The file is known-issues.toml at the top of the checkout (see README "Known issu
 
 from __future__ import annotations
 
+import argparse
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from transfer_conformance.errors import ConfigError, UsageError
-from transfer_conformance.paths import KNOWN_ISSUES
+from transfer_conformance.paths import KNOWN_ISSUES, REPORTS
 from transfer_conformance.run.summary import Result
 
 
@@ -83,3 +84,11 @@ def load_known_issues(path: Path | None = None) -> KnownIssues:
             )
         )
     return KnownIssues(tracker, tuple(issues))
+
+
+def add_run_folder_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a command that reads a finished run: its folder and its known issues."""
+    parser.add_argument(
+        "--output", type=Path, default=REPORTS, help="the folder a run wrote (default reports/)"
+    )
+    parser.add_argument("--known-issues", type=Path, help="known-issues file (default known-issues.toml)")
