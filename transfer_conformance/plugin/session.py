@@ -53,6 +53,11 @@ class RunSession:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None and hasattr(reporter, "_keyboardinterrupt_memo"):
             reporter._keyboardinterrupt_memo = None
+        # The embedded reference started at configure never outlives the run, even one that
+        # ended before its session did (a collection error).
+        state = config.stash.get(RUN, None)
+        if state is not None and state.embedded is not None:
+            state.embedded.stop()
 
 
 def plugins_for(options: RunOptions, profile: TargetProfile, seed: str) -> list[object]:
