@@ -221,3 +221,5 @@ def test_a_dead_target_ends_the_run_broken_within_a_minute(behaviour, names, tmp
     assert wall < 60, f"{wall:.1f} s"
     assert names in console, console[-3000:]
     assert "Traceback" not in done.stderr
+    # said in words once, never as pytest's stop banner with an exception class
+    assert "_pytest" not in console and "Exit:" not in console, console[-3000:]

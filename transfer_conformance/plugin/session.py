@@ -49,7 +49,7 @@ class RunSession:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """The run says why it stopped in words of its own ("stopped early: ..."); pytest's
         banner for a stopped session would name an exception class instead. (A private field
-        of pytest's terminal reporter, stable in the pinned pytest; tests/test_cli.py checks.)"""
+        of pytest's terminal reporter, stable in the pinned pytest; tests/test_hostile_targets.py checks.)"""
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None and hasattr(reporter, "_keyboardinterrupt_memo"):
             reporter._keyboardinterrupt_memo = None
