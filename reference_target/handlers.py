@@ -194,7 +194,10 @@ async def available_agents(request: Request, world: World) -> Response:
         }
         if agent.skills:
             entry["skills"] = {"skill": world.dialect.collapse(list(agent.skills))}
-        entry["chats"] = str(len(agent.chats))
+        # As the docs' example: `chats` only for an agent that holds some (a real client reads
+        # a missing `chats` as none, and one written from the example skips agents carrying it).
+        if agent.chats:
+            entry["chats"] = str(len(agent.chats))
         entries.append(entry)
     agents = {"agent": world.dialect.collapse(entries)} if entries else {}
     # The documented list carries a next link; every agent fits in one page here.

@@ -144,6 +144,9 @@ def test_pages_examples_work_verbatim_against_the_reference(reference):
     # One agent comes as an object, several as a list (the JSON convention the clients handle).
     listed = listed if isinstance(listed, list) else [listed]
     rico = next(a for a in listed if a["userName"] == "ref.rico")
+    # As the docs' example, `chats` only where an agent holds some (Tara holds this chat).
+    assert "chats" not in rico
+    assert next(a for a in listed if a["userName"] == "ref.tara")["chats"] == "1"
     # The one public client that transfers sends the text beside the transfer object.
     moved = client.http.post(
         f"{chat_url}/transfer.json?v=1&NC=true",
