@@ -3,6 +3,7 @@ with its test and rule (or the run's own set-up and clean-up). Secrets: tests/te
 scans every file of a run's output, this one included."""
 
 import json
+import threading
 
 import jsonschema
 import pytest
@@ -100,3 +101,29 @@ def test_run_writes_valid_har_tagged_with_tests_and_rules(tmp_path):
     assert all(entry["_rule"] == tests[entry["_test"]] for entry in entries if entry["_test"] in tests)
     assert summary_of(tmp_path)["requests_sent"] == len(entries)
     assert not (tmp_path / "traffic.har.partial").exists()
+
+
+def test_exchanges_recorded_from_many_threads_at_once_make_a_valid_har(tmp_path):
+    """Calls sent at once answer on several threads; their entries must not interleave (they once
+    split a UTF-8 character and left a HAR that could not be read)."""
+    from transfer_conformance.http.client import Exchange
+    from transfer_conformance.http.har import TrafficRecorder
+
+    recorder = TrafficRecorder(tmp_path / "traffic.har")
+    text = "Übergabe 🙂 " * 3
+    exchange = Exchange("transfer", "POST", "http://127.0.0.1:1/x", {}, text, 200, {}, text)
+    start = threading.Barrier(16)
+
+    def record() -> None:
+        start.wait()
+        for _ in range(2000):
+            recorder.listen(exchange)
+
+    threads = [threading.Thread(target=record) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    entries = json.loads(recorder.finish().read_text(encoding="utf-8"))["log"]["entries"]
+    assert len(entries) == 16 * 2000
+    assert {entry["request"]["postData"]["text"] for entry in entries} == {text}

@@ -8,6 +8,7 @@ assembled into the HAR document when the run ends.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -103,16 +104,22 @@ class TrafficRecorder:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.stream: TextIO = self.partial.open("w", encoding="utf-8")
         self.test, self.rule = SET_UP, None
+        # Calls sent at once (the concurrency rules) answer on several threads; a text stream is
+        # not thread-safe, and interleaved writes once split a UTF-8 character in two.
+        self.lock = threading.Lock()
 
     def listen(self, exchange: Exchange) -> None:
-        self.stream.write(json.dumps(har_entry(exchange, self.test, self.rule), ensure_ascii=False) + "\n")
+        line = json.dumps(har_entry(exchange, self.test, self.rule), ensure_ascii=False) + "\n"
+        with self.lock:
+            self.stream.write(line)
 
     def testing(self, test: str, rule: str | None) -> None:
         self.test, self.rule = test, rule
 
     def finish(self) -> Path:
         """Write the HAR document (every known secret masked once more) and drop the side file."""
-        self.stream.close()
+        with self.lock:
+            self.stream.close()
         with self.path.open("w", encoding="utf-8") as out, self.partial.open(encoding="utf-8") as entries:
             creator = {"name": "transfer-conformance", "version": __version__}
             out.write('{"log": {"version": "1.2", "creator": ' + json.dumps(creator) + ', "entries": [')
