@@ -41,6 +41,22 @@ class FaultName(StrEnum):
     STRING_IDS_REFUSED = "string_ids_refused"
     NON_ASCII_TEXT_REFUSED = "non_ascii_text_refused"
     TEXT_AT_LIMIT_REFUSED = "text_at_limit_refused"
+    # Faults of a chat's life: only a sequence of calls, or calls at once, shows them.
+    SECOND_HOP_NOOP = "second_hop_noop"
+    TRANSFER_BACK_REFUSED = "transfer_back_refused"
+    WRONG_CHAT_MOVES = "wrong_chat_moves"
+    NTH_TRANSFER_NOOP = "nth_transfer_noop"
+    SECOND_HOP_UNANNOUNCED = "second_hop_unannounced"
+    SECOND_HOP_TEXT_TO_VISITOR = "second_hop_text_to_visitor"
+    PASSED_ON_CHAT_KEPT = "passed_on_chat_kept"
+    REFUSED_TRANSFER_UNRINGS = "refused_transfer_unrings"
+    SKILLS_LIST_STALE = "skills_list_stale"
+    CONCURRENT_HOP_RACE = "concurrent_hop_race"
+    AWAY_AFTER_LOGIN_STILL_ROUTED = "away_after_login_still_routed"
+
+
+# nth_transfer_noop: the accepted transfer of the server's life from which it bites.
+NTH_TRANSFER = 12
 
 
 @dataclass(frozen=True)
@@ -177,6 +193,61 @@ FAULTS: tuple[Fault, ...] = (
         FaultName.TEXT_AT_LIMIT_REFUSED,
         "decision-text-length",
         "a text of exactly the maximum length is refused (the limit check is off by one)",
+    ),
+    Fault(
+        FaultName.SECOND_HOP_NOOP,
+        "routing-model",
+        "a chat's second and later transfers answer 200 and move nothing",
+    ),
+    Fault(
+        FaultName.TRANSFER_BACK_REFUSED,
+        "routing-model",
+        "a transfer back to an agent who held the chat before is refused with 400",
+    ),
+    Fault(
+        FaultName.WRONG_CHAT_MOVES,
+        "routing-model",
+        "an agent holding two chats who transfers one moves the one it took first",
+    ),
+    Fault(
+        FaultName.NTH_TRANSFER_NOOP,
+        "routing-model",
+        f"from the server's {NTH_TRANSFER}th accepted transfer on, transfers answer 200 and move nothing",
+    ),
+    Fault(
+        FaultName.SECOND_HOP_UNANNOUNCED,
+        "routing-model",
+        "a chat's second and later transfers add no system message",
+    ),
+    Fault(
+        FaultName.SECOND_HOP_TEXT_TO_VISITOR,
+        "routing-model",
+        "on a chat's second and later transfers the text is shown to the visitor",
+    ),
+    Fault(
+        FaultName.PASSED_ON_CHAT_KEPT,
+        "routing-model",
+        "an agent who got a chat by transfer keeps it when passing it on, so nobody can take it",
+    ),
+    Fault(
+        FaultName.REFUSED_TRANSFER_UNRINGS,
+        "routing-model",
+        "a refused transfer by an agent a chat rings for stops it ringing for them",
+    ),
+    Fault(
+        FaultName.SKILLS_LIST_STALE,
+        "routing-model",
+        "a chat's skills list is computed at its first read and served again after availability changes",
+    ),
+    Fault(
+        FaultName.CONCURRENT_HOP_RACE,
+        "routing-model",
+        "two concurrent transfers of a chat both succeed on its second and later hops",
+    ),
+    Fault(
+        FaultName.AWAY_AFTER_LOGIN_STILL_ROUTED,
+        "routing-model",
+        "a skill whose agents went Away after being Online still takes transfers (its list is right)",
     ),
 )
 

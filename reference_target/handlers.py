@@ -292,6 +292,7 @@ async def transfer(request: Request, world: World) -> Response:
         if FaultName.XML_SKILLS_LIST_DROPS_LAST in world.faults and response_format(request) == "xml":
             skills = skills[:-1]
         return render(request, 200, {"transfer": {"skill": dialect.collapse(skills)} if skills else {}})
+    world.unowned_transfer(owner, chat_id)
     world.agent_chat(owner, chat_id)
     try:
         body, is_xml = await parse_body(request, world, "transferChat")
@@ -309,7 +310,10 @@ async def transfer(request: Request, world: World) -> Response:
     ):
         raise ApiError(400, "agent and skill ids are numbers", 63)
     text = order["text"] if "text" in order else body.get("text", "")
-    if FaultName.DOUBLE_TRANSFER_RACE in world.faults:
+    later_hop = world.agent_chat(owner, chat_id).transfers >= 1
+    if FaultName.DOUBLE_TRANSFER_RACE in world.faults or (
+        later_hop and FaultName.CONCURRENT_HOP_RACE in world.faults
+    ):
         chat = world.agent_chat(owner, chat_id)
         # The regression: a round trip to storage (50 ms) between the ownership check and the
         # write, wide enough that two concurrent requests overlap even on a loaded machine.

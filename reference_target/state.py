@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reference_target.dialect import Dialect
-from reference_target.faults import FaultName
+from reference_target.faults import NTH_TRANSFER, FaultName
 from transfer_contract.domain import PLAIN_ALPHABET
 
 DOCUMENTED_CHARACTERS = frozenset(PLAIN_ALPHABET)
@@ -52,6 +52,8 @@ class Agent:
     max_chats: int
     availability: str = "Online"
     chats: set[str] = field(default_factory=set)
+    # for the away_after_login_still_routed fault: Online at some point since login
+    been_online: bool = True
 
 
 @dataclass
@@ -85,6 +87,10 @@ class Chat:
     events: list[Event] = field(default_factory=list)
     ring_order: int = 0
     ring_started: float = 0.0
+    # accepted transfers so far, and who held the chat, for the faults of a chat's life
+    transfers: int = 0
+    holders: list[str] = field(default_factory=list)
+    taken_order: int = 0
 
     def add(self, type_: str, agents_only: bool = False, **fields: Any) -> Event:
         event = Event(len(self.events), type_, now_iso(), fields, agents_only)
@@ -135,6 +141,8 @@ class World:
         self.sessions: dict[str, Session] = {}
         self.chats: dict[str, Chat] = {}
         self._ring_counter = itertools.count()
+        self.accepted_transfers = 0
+        self._skills_cache: dict[str, list[tuple[str, str, int]]] = {}
         self._last_sweep = time.monotonic()
 
     # ------------------------------------------------------------------ housekeeping
@@ -271,6 +279,7 @@ class World:
     def set_availability(self, agent: Agent, state: str) -> None:
         if FaultName.AVAILABILITY_NOT_SAVED not in self.faults:
             agent.availability = state
+            agent.been_online = agent.been_online or state == "Online"
 
     # ------------------------------------------------------------------ routing
     def _can_ring(self, chat: Chat, agent: Agent) -> bool:
@@ -293,6 +302,8 @@ class World:
             raise ApiError(404, "no chat is ringing for this agent", 30)
         chat = ringing[0]
         chat.holder = agent.id
+        chat.holders.append(agent.id)
+        chat.taken_order = next(self._ring_counter)
         chat.ringing = None
         chat.excluded = frozenset()
         chat.state = "chatting"
@@ -385,6 +396,13 @@ class World:
     # ------------------------------------------------------------------ transfer
     def available_skills(self, chat: Chat) -> list[tuple[str, str, int]]:
         """(id, name, online agents) of the skills this chat can go to now."""
+        if FaultName.SKILLS_LIST_STALE in self.faults:
+            if chat.id not in self._skills_cache:
+                self._skills_cache[chat.id] = self._available_skills(chat)
+            return self._skills_cache[chat.id]
+        return self._available_skills(chat)
+
+    def _available_skills(self, chat: Chat) -> list[tuple[str, str, int]]:
         engaged = set() if FaultName.SKILLS_LIST_COUNTS_CURRENT_AGENT in self.faults else {chat.holder}
         listed = []
         for skill_id, name in self.skill_names.items():
@@ -435,6 +453,8 @@ class World:
             raise ApiError(400, "the text holds characters outside ASCII", 64)
         if agent_id is not None:
             target = self._transfer_agent(owner, agent_id)
+            if FaultName.TRANSFER_BACK_REFUSED in self.faults and target.id in chat.holders:
+                raise ApiError(400, f"agent {agent_id} already had this chat", 49)
             ringing, excluded, message = ("agent", target.id), frozenset(), SYSTEM_TO_AGENT
             if FaultName.SYSTEM_MESSAGE_SWAPPED in self.faults:
                 message = SYSTEM_TO_SKILL
@@ -444,6 +464,13 @@ class World:
             self._check_skill(chat, skill_id)
             ringing, excluded, message = ("skill", skill_id), frozenset({owner.id}), SYSTEM_TO_SKILL
             announce = f"Transferring the chat to {self.skill_names[skill_id]}."
+        if FaultName.WRONG_CHAT_MOVES in self.faults and len(owner.chats) > 1:
+            chat = min((self.chats[other] for other in owner.chats), key=lambda held: held.taken_order)
+        self.accepted_transfers += 1
+        if (FaultName.SECOND_HOP_NOOP in self.faults and chat.transfers >= 1) or (
+            FaultName.NTH_TRANSFER_NOOP in self.faults and self.accepted_transfers >= NTH_TRANSFER
+        ):
+            return
         self._apply_transfer(chat, owner, ringing, excluded, message, announce, text)
 
     def _transfer_agent(self, owner: Agent, agent_id: str) -> Agent:
@@ -465,6 +492,14 @@ class World:
             raise ApiError(400, f"skill {skill_id} does not exist", 47)
         if FaultName.UNAVAILABLE_SKILL_ACCEPTED in self.faults:
             return
+        if FaultName.AWAY_AFTER_LOGIN_STILL_ROUTED in self.faults and any(
+            skill_id in agent.skills
+            and agent.id != chat.holder
+            and self.is_logged_in(agent)
+            and agent.been_online
+            for agent in self.agents.values()
+        ):
+            return
         if all(listed_id != skill_id for listed_id, _, _ in self.available_skills(chat)):
             if FaultName.UNAVAILABLE_SKILL_MOVES_CHAT in self.faults:
                 self._leave(chat, self.agents[chat.holder])  # type: ignore[index]
@@ -472,6 +507,8 @@ class World:
 
     def _leave(self, chat: Chat, owner: Agent) -> None:
         if FaultName.SECOND_TRANSFER_ACCEPTED in self.faults:
+            return
+        if FaultName.PASSED_ON_CHAT_KEPT in self.faults and chat.holders[:1] != [owner.id]:
             return
         owner.chats.discard(chat.id)
         chat.holder = None
@@ -486,27 +523,44 @@ class World:
         announce: str,
         text: str,
     ) -> None:
+        later_hop = chat.transfers >= 1
+        chat.transfers += 1
         self._leave(chat, owner)
         chat.ringing = ringing
         chat.excluded = excluded
         chat.ring_order = next(self._ring_counter)
         chat.ring_started = time.monotonic()
-        chat.add(
-            "line",
-            text=announce,
-            textType="plain",
-            by="info",
-            source="system",
-            systemMessageId=message,
-            subType="REGULAR",
+        if not (later_hop and FaultName.SECOND_HOP_UNANNOUNCED in self.faults):
+            chat.add(
+                "line",
+                text=announce,
+                textType="plain",
+                by="info",
+                source="system",
+                systemMessageId=message,
+                subType="REGULAR",
+            )
+        shown = FaultName.TEXT_SHOWN_TO_VISITOR in self.faults or (
+            later_hop and FaultName.SECOND_HOP_TEXT_TO_VISITOR in self.faults
         )
         if text and FaultName.TEXT_DROPPED not in self.faults:
             chat.add(
                 "line",
-                agents_only=FaultName.TEXT_SHOWN_TO_VISITOR not in self.faults,
+                agents_only=not shown,
                 text=text,
                 textType="plain",
                 by=owner.nickname,
                 source="agent",
                 subType="ONLY_TO_REP",
             )
+
+    def unowned_transfer(self, agent: Agent, chat_id: str) -> None:
+        """Called before a transfer's ownership check: for the refused_transfer_unrings fault,
+        a transfer by an agent the chat only rings for stops it ringing for them."""
+        chat = self.chats.get(chat_id)
+        if (
+            FaultName.REFUSED_TRANSFER_UNRINGS in self.faults
+            and chat is not None
+            and self._can_ring(chat, agent)
+        ):
+            chat.ringing = None

@@ -27,9 +27,10 @@ _COMMON = {
     ],
 }
 # Example budgets per run profile. ci is derandomized: the gating run is repeatable.
-settings.register_profile("dev", max_examples=5, **_COMMON)
-settings.register_profile("ci", max_examples=8, derandomize=True, **_COMMON)
-settings.register_profile("nightly", max_examples=60, **_COMMON)
+# stateful_step_count: the longest life the routing model draws (nightly: hundreds of steps).
+settings.register_profile("dev", max_examples=5, stateful_step_count=10, **_COMMON)
+settings.register_profile("ci", max_examples=8, stateful_step_count=25, derandomize=True, **_COMMON)
+settings.register_profile("nightly", max_examples=60, stateful_step_count=200, **_COMMON)
 # Schemathesis cases per operation and mode, by run profile.
 CONTRACT_EXAMPLES = {"dev": 6, "ci": 8, "nightly": 50}
 

@@ -213,6 +213,15 @@ class ChatApi:
             headers=self.headers(accept=accept),
         )
 
+    def visitor_line(self, chat_id: str, text: str) -> Exchange:
+        return self.client.send(
+            "POST",
+            f"{self.visitor_chat_url(chat_id)}/events?{self.visitor_query()}",
+            title="the visitor sends a line",
+            headers=self.headers(content_type="json"),
+            body=json_body({"event": {"@type": "line", "text": text, "textType": "plain"}}),
+        )
+
     def visitor_end(self, chat_id: str) -> Exchange:
         return self.client.send(
             "POST",
