@@ -225,6 +225,58 @@ async def incoming_requests(request: Request, world: World) -> Response:
     return render(request, 201, {"chatLocation": {"link": link(url, "location")}}, url)
 
 
+async def agent_info(request: Request, world: World) -> Response:
+    session, owner = _session(request, world, "getAgentInfo")
+    dialect = world.dialect
+    skills = [
+        {"id": dialect.number(skill, "str"), "name": world.skill_names[skill]} for skill in owner.skills
+    ]
+    info = {
+        "link": link(f"{session_url(request, world, session.id)}/info", "self"),
+        "agentName": owner.nickname,
+        "displayName": owner.nickname,
+        "loginName": owner.username,
+        "id": dialect.number(owner.id, "str"),
+        "maxChats": dialect.number(owner.max_chats, "str"),
+        "availability": {"chat": owner.availability, "voice": "Offline"},
+        "skillsInfo": {"skillInfo": dialect.collapse(skills)} if skills else {},
+    }
+    return render(request, 200, {"info": info})
+
+
+async def chat_sessions(request: Request, world: World) -> Response:
+    """The chats the agent holds now, oldest taken first (Retrieve Chat Sessions)."""
+    session, owner = _session(request, world, "getChatSessions")
+    held = sorted((world.chats[chat_id] for chat_id in owner.chats), key=lambda chat: chat.taken_order)
+    entries = [
+        {
+            "link": link(agent_chat_url(request, world, session.id, chat.id), "chat-session"),
+            "chatSessionKey": chat.id,
+            "startTime": world.dialect.number(chat.started_ms, "int"),
+        }
+        for chat in held
+    ]
+    return render(
+        request, 200, {"chatSessions": {"chatSession": world.dialect.collapse(entries)} if entries else {}}
+    )
+
+
+async def agent_chats(request: Request, world: World) -> Response:
+    """Several chats of the session in one read; a key that is not a chat of this session
+    answers 404, as a read of that chat alone does."""
+    session, owner = _session(request, world, "getAgentChats")
+    keys = request.query_params["chatSessionKeys"].split(",")
+    # One first event id per key, in order; a key without one reads from the start.
+    starts = [int(value) for value in request.query_params.get("fromEventIds", "").split(",") if value]
+    views = []
+    for index, key in enumerate(keys):
+        chat = world.agent_chat(owner, key)
+        url = agent_chat_url(request, world, session.id, chat.id)
+        start = starts[index] if index < len(starts) else 0
+        views.append(chat_view(world, chat, url, start, for_agent=True)["chat"])
+    return render(request, 200, {"chats": {"chat": world.dialect.collapse(views)}})
+
+
 async def agent_chat(request: Request, world: World) -> Response:
     session, owner = _session(request, world, "getAgentChat")
     start = first_event(request)

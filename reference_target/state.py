@@ -91,6 +91,8 @@ class Chat:
     transfers: int = 0
     holders: list[str] = field(default_factory=list)
     taken_order: int = 0
+    # the start as the epoch in milliseconds, as Retrieve Chat Sessions gives it
+    started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
 
     def add(self, type_: str, agents_only: bool = False, **fields: Any) -> Event:
         event = Event(len(self.events), type_, now_iso(), fields, agents_only)

@@ -151,6 +151,12 @@ class ContractRun:
             target.ring_new_chat()
         if mode == GenerationMode.POSITIVE:
             use_real_ids(case, operation_id, target)
+            if operation_id == "getAgentChats":
+                # the session's own chats, as the page's client would name them
+                keys = [
+                    target.open_chat() for _ in range(1 + len((case.query or {}).get("fromEventIds", "")) % 2)
+                ]
+                case.query = {**(case.query or {}), "chatSessionKeys": ",".join(keys)}
         headers = {"Accept": next(self.accepts)}
         # Each call goes to its own host: the agent API, or the visitor API (conversationVep),
         # which a real account serves elsewhere.

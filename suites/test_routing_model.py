@@ -42,7 +42,7 @@ from transfer_conformance.model.routing import (
     step,
 )
 from transfer_conformance.target_api.checks import RuleViolation, is_error, message
-from transfer_conformance.target_api.harness import as_list, decode, system_messages
+from transfer_conformance.target_api.harness import as_list, decode, events_of, system_messages
 from transfer_contract.domain import PLAIN_ALPHABET
 from transfer_contract.transfer_body import TransferBody
 
@@ -218,6 +218,16 @@ class RoutingMachine(RuleBasedStateMachine):
         if now != state:
             self.fail(
                 f"the {role} agent's availability reads {state}, as just set", f"{now!r}", read, exchange
+            )
+        # Retrieve Agent Information shows the same availability (one state, read twice)
+        info = self.api.agent_info(agent)
+        try:
+            shown = info.json()["info"]["availability"]["chat"]
+        except (ValueError, KeyError, TypeError):
+            shown = None
+        if info.status != 200 or shown != state:
+            self.fail(
+                f"the {role} agent's information shows availability {state}", f"{info.status} {shown!r}", info
             )
 
     def check_skills(self, key: str, role: str) -> None:
@@ -429,6 +439,9 @@ class RoutingMachine(RuleBasedStateMachine):
         held = self.held_pairs()
         for key, holder in held:
             self.check_held(key, holder)
+        for role in ROLES:
+            if len(self.model.held_by(role)) >= 2:
+                self.check_read_together(role)
         if held:
             # one list a step, turn by turn: what availability allows now, every time it is asked
             self.check_skills(*held[len(self.steps) % len(held)])
@@ -476,6 +489,36 @@ class RoutingMachine(RuleBasedStateMachine):
                 self.fail(
                     f"the {holder} agent, whom hop {len(chat.hops)} brought {key} to, reads {last.text!r}",
                     "no event carries it",
+                    read,
+                )
+
+    def check_read_together(self, holder: str) -> None:
+        """Retrieve Data for Multiple Chats gives each chat the agent holds, with its announcements."""
+        keys = self.model.held_by(holder)
+        read = self.api.agent_chats(self.target.agents[holder], [self.chat_ids[key] for key in keys])
+        if read.status != 200:
+            self.fail(f"the {holder} agent reads its chats {list(keys)} in one call", f"{read.status}", read)
+        try:
+            chats = as_list(read.json()["chats"].get("chat"))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            chats = []
+        by_id = {
+            str((chat.get("info") or {}).get("chatSessionKey")): chat
+            for chat in chats
+            if isinstance(chat, dict)
+        }
+        for key in keys:
+            chat = by_id.get(self.chat_ids[key])
+            if chat is None:
+                self.fail(
+                    f"{key} among the {holder} agent's chats read together", f"keys {sorted(by_id)}", read
+                )
+            wanted = [hop.message for hop in self.model.chat(key).hops]
+            announced = list(system_messages(events_of(chat)))
+            if not is_subsequence(wanted, announced):
+                self.fail(
+                    f"{key}, read with the others, announces its transfers in order: {wanted}",
+                    f"system messages {announced}",
                     read,
                 )
 

@@ -300,3 +300,34 @@ def test_ended_chats_and_idle_sessions_are_forgotten():
         "open_chats": 0,
         "ringing_chats": 0,
     }
+
+
+def test_agent_information_chat_sessions_and_several_chats_in_one_read(harness):
+    """Retrieve Agent Information, Retrieve Chat Sessions and Retrieve Data for Multiple Chats:
+    each answers as its page shows, in JSON and in XML the XSD accepts."""
+    api, agent = harness.api, harness.transferring
+    info = api.agent_info(agent)
+    assert info.status == 200
+    body = info.json()["info"]
+    assert (body["id"], body["loginName"], body["availability"]["chat"]) == ("1001", "ref.tara", "Online")
+    assert body["skillsInfo"]["skillInfo"]["name"] == "Sales"
+    empty = api.chat_sessions(agent)
+    assert empty.status == 200 and not empty.json()["chatSessions"]
+    first, second = harness.open_chat(), harness.open_chat()
+    sessions = api.chat_sessions(agent)
+    listed = [entry["chatSessionKey"] for entry in sessions.json()["chatSessions"]["chatSession"]]
+    assert listed == [first, second]
+    together = api.agent_chats(agent, [first, second])
+    assert together.status == 200
+    keys = [chat["info"]["chatSessionKey"] for chat in together.json()["chats"]["chat"]]
+    assert keys == [first, second]
+    for path, operation in (
+        ("/info", "getAgentInfo"),
+        ("/chatSessions", "getChatSessions"),
+        (f"/chat?chatSessionKeys={first},{second}&fromEventIds=2,0", "getAgentChats"),
+    ):
+        url = f"{agent.session_url}{path}{'&' if '?' in path else '?'}v=1&NC=true"
+        xml = api.client.send("GET", url, title=operation, headers=api.headers(agent, "xml"))
+        assert xml.status == 200 and decode(xml, operation)
+    # a chat that is not this session's is not read along with the others
+    assert api.agent_chats(harness.receiving, [first]).status == 404

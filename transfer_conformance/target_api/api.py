@@ -170,6 +170,33 @@ class ChatApi:
             headers=self.headers(agent, accept),
         )
 
+    def agent_chats(self, agent: AgentContext, chat_ids: list[str]) -> Exchange:
+        """Retrieve Data for Multiple Chats: several chats of the session in one read."""
+        keys = quote(",".join(chat_ids), safe=",")
+        return self.client.send(
+            "GET",
+            with_query(f"{agent.session_url}/chat", f"{QUERY}&chatSessionKeys={keys}"),
+            title=f"the {agent.role} agent reads {len(chat_ids)} chats in one call",
+            headers=self.headers(agent),
+        )
+
+    def chat_sessions(self, agent: AgentContext, accept: str = "json") -> Exchange:
+        """Retrieve Chat Sessions: the chats the agent holds, for continuity."""
+        return self.client.send(
+            "GET",
+            with_query(f"{agent.session_url}/chatSessions"),
+            title=f"read the {agent.role} agent's chat sessions",
+            headers=self.headers(agent, accept),
+        )
+
+    def agent_info(self, agent: AgentContext) -> Exchange:
+        return self.client.send(
+            "GET",
+            with_query(f"{agent.session_url}/info"),
+            title=f"read the {agent.role} agent's information",
+            headers=self.headers(agent),
+        )
+
     def agent_events(self, agent: AgentContext, chat_id: str, accept: str = "json") -> Exchange:
         return self.client.send(
             "GET",
