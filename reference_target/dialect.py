@@ -72,6 +72,12 @@ class Dialect:
     separate_visitor_host: bool = False
     # 0: every event in one answer; N: at most N events an answer, the rest behind `next`
     events_page_size: int = 0
+    # Occupied agents count for skills (listed, routed to) as Online ones do
+    occupied_routed: bool = False
+    # an agent who passed a chat on may still read it (never write in it or transfer it)
+    former_holder_reads: bool = False
+    # the availability an agent's first session starts in
+    login_availability: str = "Online"
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> Dialect:
@@ -89,6 +95,7 @@ class Dialect:
             ("event_order", EVENT_ORDERS),
             ("unauthorized_body", UNAUTHORIZED_BODIES),
             ("text_characters", TEXT_CHARACTERS),
+            ("login_availability", ("Online", "Away", "Occupied")),
         ):
             if getattr(dialect, name) not in allowed:
                 raise DialectError(f"[reference.dialect] {name} must be one of {', '.join(allowed)}")

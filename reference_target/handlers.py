@@ -270,7 +270,7 @@ async def agent_chats(request: Request, world: World) -> Response:
     starts = [int(value) for value in request.query_params.get("fromEventIds", "").split(",") if value]
     views = []
     for index, key in enumerate(keys):
-        chat = world.agent_chat(owner, key)
+        chat = world.agent_chat(owner, key, read=True)
         url = agent_chat_url(request, world, session.id, chat.id)
         start = starts[index] if index < len(starts) else 0
         views.append(chat_view(world, chat, url, start, for_agent=True)["chat"])
@@ -280,7 +280,7 @@ async def agent_chats(request: Request, world: World) -> Response:
 async def agent_chat(request: Request, world: World) -> Response:
     session, owner = _session(request, world, "getAgentChat")
     start = first_event(request)
-    chat = world.agent_chat(owner, request.path_params["chatId"])
+    chat = world.agent_chat(owner, request.path_params["chatId"], read=True)
     url = agent_chat_url(request, world, session.id, chat.id)
     return render(request, 200, chat_view(world, chat, url, start, for_agent=True))
 
@@ -290,7 +290,7 @@ async def agent_events(request: Request, world: World) -> Response:
     session, owner = _session(request, world, operation)
     if request.method == "GET":
         start = first_event(request)
-        chat = world.agent_chat(owner, request.path_params["chatId"])
+        chat = world.agent_chat(owner, request.path_params["chatId"], read=True)
         url = agent_chat_url(request, world, session.id, chat.id)
         return render(request, 200, {"events": events_view(world, chat, url, start, for_agent=True)})
     world.agent_chat(owner, request.path_params["chatId"])

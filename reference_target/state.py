@@ -253,6 +253,8 @@ class World:
         # Numeric, as the pages' examples (.../agentSession/1027882276) and the clients' [0-9]*$.
         session_id = str(10**9 + secrets.randbelow(9 * 10**9))
         session = Session(session_id, agent.id, time.monotonic())
+        if not self.is_logged_in(agent):
+            agent.availability = self.dialect.login_availability
         self.sessions[session.id] = session
         return session
 
@@ -292,7 +294,11 @@ class World:
             return False
         if kind == "agent":
             return target == agent.id and agent.availability in ("Online", "Occupied")
-        return target in agent.skills and agent.availability == "Online" and agent.id not in chat.excluded
+        return target in agent.skills and self._routed(agent) and agent.id not in chat.excluded
+
+    def _routed(self, agent: Agent) -> bool:
+        """Whether skill routing counts this agent (Online; Occupied too where the dialect says)."""
+        return agent.availability == "Online" or (agent.availability == "Occupied" and self.dialect.occupied_routed)
 
     def ringing_for(self, agent: Agent) -> list[Chat]:
         ringing = [chat for chat in self.chats.values() if self._can_ring(chat, agent)]
@@ -365,9 +371,12 @@ class World:
         )
 
     # ------------------------------------------------------------------ chats of a session
-    def agent_chat(self, owner: Agent, chat_id: str) -> Chat:
+    def agent_chat(self, owner: Agent, chat_id: str, read: bool = False) -> Chat:
+        """The chat, if it is this agent's (``read``: or one it passed on, where the dialect lets a
+        former holder read)."""
         chat = self.chats.get(chat_id)
-        if chat is None or chat.holder != owner.id:
+        reads_passed_on = read and self.dialect.former_holder_reads and chat is not None and owner.id in chat.holders
+        if chat is None or (chat.holder != owner.id and not reads_passed_on):
             raise ApiError(404, f"chat {chat_id} is not a chat of this agent session", 14)
         return chat
 
@@ -412,7 +421,7 @@ class World:
             online = [
                 a
                 for a in agents
-                if a.id not in engaged and self.is_logged_in(a) and a.availability == "Online"
+                if a.id not in engaged and self.is_logged_in(a) and self._routed(a)
             ]
             if online:
                 listed.append((skill_id, name, len(online)))
