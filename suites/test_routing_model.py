@@ -14,9 +14,8 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import settings
+from hypothesis import assume, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Flaky
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     invariant,
@@ -49,6 +48,9 @@ from transfer_contract.transfer_body import TransferBody
 pytestmark = pytest.mark.rule("routing-model")
 
 MAX_LIVE_CHATS = 3
+# Seconds Hypothesis may spend shrinking a violating life (each try replays a life against the
+# target; an unbounded shrink of a long life took two minutes on the reference).
+SHRINK_BUDGET_S = 20.0
 # The profile's agent references by role, as TransferBody names them.
 AGENT_REF = {"transferring": "self", "receiving": "receiving"}
 STATES = (ONLINE, AWAY, OCCUPIED)
@@ -59,14 +61,38 @@ def is_subsequence(wanted: list[int], seen: list[int]) -> bool:
     return all(any(item == got for got in found) for item in wanted)
 
 
+class Lives:
+    """The violations the generated lives showed, and the shrinking budget after the first."""
+
+    def __init__(self, shrink_budget_s: float = SHRINK_BUDGET_S) -> None:
+        self.violations: list[RuleViolation] = []
+        self.first_at: float | None = None
+        self.shrink_budget_s = shrink_budget_s
+
+    def saw(self, violation: RuleViolation) -> None:
+        self.violations.append(violation)
+        if self.first_at is None:
+            self.first_at = time.monotonic()
+
+    def out_of_budget(self) -> bool:
+        return self.first_at is not None and time.monotonic() - self.first_at > self.shrink_budget_s
+
+    def shortest(self) -> RuleViolation:
+        # the life with the fewest numbered steps (its message lists one line a step and curl)
+        return min(self.violations, key=lambda error: str(error).count("\n"))
+
+
 class RoutingMachine(RuleBasedStateMachine):
     """One generated life of a few chats between the transferring and the receiving agent."""
 
-    def __init__(self, target: Any, rule_id: str, seen: list[RuleViolation]) -> None:
+    def __init__(self, target: Any, rule_id: str, lives: Lives) -> None:
         super().__init__()
+        # Past the shrinking budget every further life is given up at once (no request sent):
+        # Hypothesis then ends, and the shortest violating life seen so far is reported.
+        assume(not lives.out_of_budget())
         self.target = target
         self.rule_id = rule_id
-        self.seen = seen
+        self.lives = lives
         self.api = target.api
         self.api.client.forget_history()
         self.model = Routing(Layout.of(tuple(target.ids.skills)))
@@ -98,7 +124,8 @@ class RoutingMachine(RuleBasedStateMachine):
             lines.extend(f"       {e.status} {e.curl}" for e in step_exchanges)
         error = RuleViolation(self.rule_id, "\n".join(lines), exchanges)
         error.exchanges = list(self.api.client.history)  # type: ignore[attr-defined]
-        self.seen.append(error)
+        error.whole_life = True  # type: ignore[attr-defined]
+        self.lives.saw(error)
         raise error
 
     def broken(self, what: str) -> None:
@@ -125,7 +152,11 @@ class RoutingMachine(RuleBasedStateMachine):
         key = f"chat{len(self.chat_ids) + 1}"
         self.chat_ids[key] = chat_id
         self.model = self.model.new_chat(key)
-        self.note("the visitor requests a chat", f"{key} = {chat_id}, rings for the transferring agent")
+        self.note(
+            "the visitor requests a chat",
+            f"{key} = {chat_id}, rings for the transferring agent",
+            self.api.client.history[-1],
+        )
 
     @precondition(lambda self: self.model.live_chats())
     @rule(data=st.data())
@@ -549,14 +580,15 @@ class RoutingMachine(RuleBasedStateMachine):
 def test_routing_holds_over_generated_lives(target, rule):
     """Sequences of visitor, agent and transfer calls, some at once, keep every routing invariant."""
     target.precondition("receiving" in target.agents, "the profile has a receiving agent")
-    seen: list[RuleViolation] = []
+    lives = Lives()
     try:
-        run_state_machine_as_test(lambda: RoutingMachine(target, rule.id, seen), settings=settings())
-    except Flaky:
+        run_state_machine_as_test(lambda: RoutingMachine(target, rule.id, lives), settings=settings())
+    except Exception:
         # A target is state: replaying a failing life need not fail the same way (a fault that
-        # bites after the server's Nth transfer bites earlier on replay, an agent takes another
-        # of two ringing chats). The violation was seen all the same: report the shortest life
-        # that showed one, with its steps, rather than Hypothesis' complaint about replaying.
-        if not seen:
+        # bites after the server's Nth transfer bites sooner on replay; an agent takes another
+        # of two ringing chats), and shrinking stops at its budget. A violation seen is reported
+        # as the shortest life that showed it, rather than Hypothesis' complaint about replaying.
+        if not lives.violations:
             raise
-        raise min(seen, key=lambda error: str(error).count("\n")) from None
+    if lives.violations:
+        raise lives.shortest() from None

@@ -91,3 +91,28 @@ def test_replay_against_a_run_s_target_url_that_is_gone_is_broken(tmp_path):
     assert again.returncode == 3, again.stdout[-2000:] + again.stderr[-2000:]
     assert url in again.stdout + again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_a_generated_life_replays_from_its_first_chat(tmp_path):
+    """A routing-model failure keeps its whole life, so replay re-sends it from the first chat
+    request: it reproduces on the faulty target, not on the reference."""
+    done = run_cli(
+        "run",
+        "--rule",
+        "routing-model",
+        "--fault",
+        "second_hop_noop",
+        "--no-shrink",
+        "--no-report",
+        "--output",
+        str(tmp_path),
+    )
+    assert done.returncode == 1, done.stdout[-2000:]
+    for target, exit_code, verdict in (
+        ([], 1, "the failure REPRODUCES"),
+        (["--target", "reference"], 0, "the failure does not reproduce"),
+    ):
+        replayed = run_cli("replay", "routing-model", "--output", str(tmp_path), *target)
+        assert replayed.returncode == exit_code, replayed.stdout[-2000:] + replayed.stderr[-2000:]
+        assert verdict in replayed.stdout
+        assert "the visitor requests a chat" in replayed.stdout

@@ -21,8 +21,11 @@ from transfer_conformance.run.summary import Outcome, RecordedExchange, Result, 
 from transfer_conformance.target_api.checks import RuleViolation, message
 from transfer_contract.catalogue import Rule, is_status_key
 
-# The failing example's requests kept in the summary: enough to replay it.
+# The failing example's requests kept in the summary: enough to replay it. A violation of a
+# whole generated life (the routing model) keeps the life, so `replay` can re-send it from its
+# first chat request; shrinking keeps such lives short.
 REPLAYABLE = 40
+WHOLE_LIFE = 600
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -42,11 +45,14 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
     status = Outcome.PASSED if report.passed else Outcome.SKIPPED if report.skipped else Outcome.FAILED
     text = example = ""
     evidence: tuple[Exchange, ...] = ()
+    keep = REPLAYABLE
     if call.excinfo is not None and not report.skipped:
         error = call.excinfo.value
         violations = _violations(error, rule)
         status = Outcome.FAILED if violations else Outcome.BROKEN
         evidence = violations[0].evidence if violations else ()
+        if violations and getattr(violations[0], "whole_life", False):
+            keep = WHOLE_LIFE
         text = REGISTRY.mask("\n\n".join(str(v) for v in violations) or _broken(error))
         example = REGISTRY.mask("\n".join(getattr(error, "__notes__", [])))
         if example:
@@ -58,7 +64,7 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
     if judged is not None:
         # The target's 5xx (or an answer it cut short) is its fault, not the environment's.
         status, text, example, evidence = Outcome.FAILED, judged.args[0], "", judged.evidence
-    history = item.stash.get(FAILING, [])[-REPLAYABLE:]
+    history = item.stash.get(FAILING, [])[-keep:]
     return _result(
         item.nodeid,
         status,
