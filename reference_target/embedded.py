@@ -44,11 +44,22 @@ class EmbeddedReference:
     def spawn(self) -> None:
         """Start the server's process without waiting for it (`wait_ready` does): the caller
         can do other work while it starts."""
-        command = [sys.executable, "-m", "reference_target", "--seed", str(self.seed_path)]
+        command = [
+            sys.executable,
+            "-m",
+            "reference_target",
+            "--seed",
+            str(self.seed_path),
+            "--exit-with-parent",
+        ]
         for fault in self.faults:
             command += ["--fault", fault]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
+        # The child's standard input is a pipe only this process holds: when this process ends,
+        # however it ends, the child sees the pipe close and exits (--exit-with-parent).
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env
+        )
 
     def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> str:
         """Wait (at most ``timeout_s``) for the server to say where it listens; its URL."""

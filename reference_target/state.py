@@ -298,7 +298,9 @@ class World:
 
     def _routed(self, agent: Agent) -> bool:
         """Whether skill routing counts this agent (Online; Occupied too where the dialect says)."""
-        return agent.availability == "Online" or (agent.availability == "Occupied" and self.dialect.occupied_routed)
+        return agent.availability == "Online" or (
+            agent.availability == "Occupied" and self.dialect.occupied_routed
+        )
 
     def ringing_for(self, agent: Agent) -> list[Chat]:
         ringing = [chat for chat in self.chats.values() if self._can_ring(chat, agent)]
@@ -375,7 +377,9 @@ class World:
         """The chat, if it is this agent's (``read``: or one it passed on, where the dialect lets a
         former holder read)."""
         chat = self.chats.get(chat_id)
-        reads_passed_on = read and self.dialect.former_holder_reads and chat is not None and owner.id in chat.holders
+        reads_passed_on = (
+            read and self.dialect.former_holder_reads and chat is not None and owner.id in chat.holders
+        )
         if chat is None or (chat.holder != owner.id and not reads_passed_on):
             raise ApiError(404, f"chat {chat_id} is not a chat of this agent session", 14)
         return chat
@@ -418,11 +422,7 @@ class World:
         listed = []
         for skill_id, name in self.skill_names.items():
             agents = [a for a in self.agents.values() if skill_id in a.skills]
-            online = [
-                a
-                for a in agents
-                if a.id not in engaged and self.is_logged_in(a) and self._routed(a)
-            ]
+            online = [a for a in agents if a.id not in engaged and self.is_logged_in(a) and self._routed(a)]
             if online:
                 listed.append((skill_id, name, len(online)))
             elif agents and FaultName.SKILLS_LIST_LISTS_OFFLINE in self.faults:

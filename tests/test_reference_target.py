@@ -331,3 +331,41 @@ def test_agent_information_chat_sessions_and_several_chats_in_one_read(harness):
         assert xml.status == 200 and decode(xml, operation)
     # a chat that is not this session's is not read along with the others
     assert api.agent_chats(harness.receiving, [first]).status == 404
+
+
+def test_embedded_reference_dies_with_the_process_that_started_it():
+    """SIGKILL the process that started an embedded reference: the reference exits too (its
+    standard input closes), rather than listening on, orphaned."""
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+
+    starter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from reference_target.embedded import EmbeddedReference\n"
+            "served = EmbeddedReference(); served.start()\n"
+            "print(served.process.pid, served.url, flush=True)\n"
+            "import sys; sys.stdin.read()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        pid, url = starter.stdout.readline().split()
+        assert requests.get(url, timeout=5).status_code == 200
+        child = os.pidfd_open(int(pid))
+        starter.send_signal(signal.SIGKILL)
+        starter.wait(timeout=10)
+        exited, _, _ = select.select([child], [], [], 10)
+        os.close(child)
+        assert exited, "the embedded reference outlived the process that started it"
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url, timeout=5)
+    finally:
+        starter.kill()
+        starter.wait(timeout=10)
