@@ -16,13 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import assume, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from transfer_conformance.http.client import Exchange
 from transfer_conformance.model import linearizable
@@ -54,6 +48,18 @@ SHRINK_BUDGET_S = 20.0
 # The profile's agent references by role, as TransferBody names them.
 AGENT_REF = {"transferring": "self", "receiving": "receiving"}
 STATES = (ONLINE, AWAY, OCCUPIED)
+# Draws of a fixed shape (see RoutingMachine): an index into whatever list applies then.
+PICK = st.integers(0, 255)
+KINDS = st.sampled_from(("agent", "skill", "both", "skill", "agent", "neither"))
+ENCODINGS = st.sampled_from(("json", "xml"))
+# Seconds a chat may ring before the model takes it (Accept Chat, note 2: 20 s sets Away).
+RING_PATIENCE_S = 10.0
+
+
+def choose(items: Any, pick: int) -> Any:
+    """The ``pick``-th of ``items`` (modulo their number), or None when there are none."""
+    items = list(items)
+    return items[pick % len(items)] if items else None
 
 
 def is_subsequence(wanted: list[int], seen: list[int]) -> bool:
@@ -103,6 +109,8 @@ class RoutingMachine(RuleBasedStateMachine):
         self.announced: dict[str, int] = {}
         self.hops_seen: dict[str, int] = {}
         self.texts_to_check: set[str] = set()
+        self.rang_since: dict[str, float] = {}
+        self.acted = True
         self.counter = 0
         restored = target.restore_availability()
         self.note("set-up", f"agents Online (restored: {restored or 'none'})")
@@ -140,31 +148,44 @@ class RoutingMachine(RuleBasedStateMachine):
         assert set(text) <= set(PLAIN_ALPHABET)
         return text
 
+    # Every rule draws the same things whatever the state, and a rule that does not apply now
+    # does nothing: a target decides some of the state (which of two ringing chats an agent
+    # gets, which of two transfers sent at once wins), and Hypothesis needs a life's draws to
+    # depend on the draws alone, or it cannot replay or shrink it.
+    def may_open(self) -> bool:
+        return len(self.model.live_chats()) < MAX_LIVE_CHATS and self.model.state_of(TRANSFERRING) == ONLINE
+
     # ------------------------------------------------------------------ visitor steps
-    @precondition(
-        lambda self: (
-            len(self.model.live_chats()) < MAX_LIVE_CHATS and self.model.state_of(TRANSFERRING) == ONLINE
-        )
-    )
     @rule()
     def visitor_requests_a_chat(self) -> None:
+        if not self.may_open():
+            return
         chat_id = self.target.ring_new_chat()
         key = f"chat{len(self.chat_ids) + 1}"
         self.chat_ids[key] = chat_id
         self.model = self.model.new_chat(key)
+        self.acted = True
         self.note(
             "the visitor requests a chat",
             f"{key} = {chat_id}, rings for the transferring agent",
             self.api.client.history[-1],
         )
 
-    @precondition(lambda self: self.model.live_chats())
-    @rule(data=st.data())
-    def someone_writes(self, data: st.DataObject) -> None:
+    @rule()
+    def a_new_chat_is_taken(self) -> None:
+        if self.may_open():
+            self.visitor_requests_a_chat()
+            self.take(TRANSFERRING)
+
+    @rule(pick=PICK, agent_writes=st.booleans())
+    def someone_writes(self, pick: int, agent_writes: bool) -> None:
         """The visitor, or the agent who holds the chat, writes a line (which moves nothing)."""
-        key = data.draw(st.sampled_from(self.model.live_chats()), label="chat")
+        key = choose(self.model.live_chats(), pick)
+        if key is None:
+            return
+        self.acted = True
         holder = self.model.chat(key).holder
-        if holder is not None and data.draw(st.booleans(), label="the agent writes"):
+        if holder is not None and agent_writes:
             exchange = self.api.send_line(
                 self.target.agents[holder], self.chat_ids[key], "One moment, please."
             )
@@ -179,10 +200,12 @@ class RoutingMachine(RuleBasedStateMachine):
         if exchange.status >= 300:
             self.broken(f"the visitor could not write in {key} ({exchange.status})")
 
-    @precondition(lambda self: self.model.live_chats())
-    @rule(data=st.data())
-    def visitor_ends(self, data: st.DataObject) -> None:
-        key = data.draw(st.sampled_from(self.model.live_chats()), label="chat")
+    @rule(pick=PICK)
+    def visitor_ends(self, pick: int) -> None:
+        key = choose(self.model.live_chats(), pick)
+        if key is None:
+            return
+        self.acted = True
         exchange = self.api.visitor_end(self.chat_ids[key])
         self.note("the visitor ends the chat", key, exchange)
         if exchange.status >= 300:
@@ -190,15 +213,16 @@ class RoutingMachine(RuleBasedStateMachine):
         self.model = self.model.ended(key)
 
     # ------------------------------------------------------------------ agent steps
-    @precondition(lambda self: any(self.model.ringing_for(role) for role in ROLES))
-    @rule(data=st.data())
-    def agent_takes(self, data: st.DataObject) -> None:
-        roles = [role for role in ROLES if self.model.ringing_for(role)]
-        self.take(data.draw(st.sampled_from(roles), label="agent"))
+    @rule(pick=PICK)
+    def agent_takes(self, pick: int) -> None:
+        role = choose([role for role in ROLES if self.model.ringing_for(role)], pick)
+        if role is not None:
+            self.take(role)
 
     def take(self, role: str) -> str:
         """The ``role`` agent takes what rings for it: one of the chats the model has ringing
         for it (the pages give no order among them)."""
+        self.acted = True
         ringing = self.model.ringing_for(role)
         taken = self.api.take_chat(self.target.agents[role], setup=False)
         exchange = self.api.client.history[-1]
@@ -216,25 +240,31 @@ class RoutingMachine(RuleBasedStateMachine):
                 exchange,
             )
         self.model = self.model.taken(key, role)
+        self.rang_since.pop(key, None)
         if any(hop.text for hop in self.model.chat(key).hops):
             self.texts_to_check.add(key)
         return key
 
-    @precondition(
-        lambda self: (
-            len(self.model.live_chats()) < MAX_LIVE_CHATS and self.model.state_of(TRANSFERRING) == ONLINE
-        )
-    )
-    @rule()
-    def a_new_chat_is_taken(self) -> None:
-        self.visitor_requests_a_chat()
-        self.take(TRANSFERRING)
+    def answer_long_rings(self) -> None:
+        """Take what has rung for RING_PATIENCE_S: Accept Chat's note 2 lets a target set an
+        agent Away whose chat rings unanswered for 20 s, which would be the model's doing, not
+        the target's. No draw: the life's draws stay the same."""
+        now = time.monotonic()
+        for key in self.model.live_chats():
+            rings_for = self.model.chat(key).rings_for
+            if rings_for is None:
+                self.rang_since.pop(key, None)
+                continue
+            since = self.rang_since.setdefault(key, now)
+            if now - since > RING_PATIENCE_S and self.model.state_of(rings_for) == ONLINE:
+                self.take(rings_for)
 
     @rule(role=st.sampled_from(ROLES), state=st.sampled_from((ONLINE, *STATES)))
     def agent_sets_availability(self, role: str, state: str) -> None:
         if self.model.ringing_for(role):
             # What rings for an agent who leaves Online is not on the pages: not asked.
             return
+        self.acted = True
         agent = self.target.agents[role]
         exchange = self.api.set_availability(agent, state, setup=False)
         self.note(f"the {role} agent sets {state}", "", exchange)
@@ -286,17 +316,14 @@ class RoutingMachine(RuleBasedStateMachine):
     def held_pairs(self) -> list[tuple[str, str]]:
         return [(key, role) for role in ROLES for key in self.model.held_by(role)]
 
-    def orders(self, data: st.DataObject, key: str, sender: str) -> Order:
-        """Draw a transfer of ``key`` by ``sender``: by agent, skill, both or neither."""
-        kind = data.draw(
-            st.sampled_from(("agent", "skill", "both", "skill", "agent", "neither")), label="kind"
-        )
-        skills = [s for s in self.model.layout.keys if s in self.target.ids.skills]
-        skill = data.draw(st.sampled_from(skills), label="skill") if kind in ("skill", "both") else None
-        agent = other(sender) if kind in ("agent", "both") else None
-        text = self.next_text() if data.draw(st.booleans(), label="with text") else ""
-        encoding = data.draw(st.sampled_from(("json", "xml")), label="encoding")
-        return Order(sender, key, agent, skill, text, encoding)
+    def candidates(self, find: Any) -> list[Any]:
+        """What ``find`` lists now; if nothing, a new chat taken first (where one may be opened),
+        so that a step meant to move a chat moves one rather than doing nothing."""
+        found = find()
+        if not found and self.may_open():
+            self.a_new_chat_is_taken()
+            found = find()
+        return found
 
     def send(self, order: Order) -> Exchange:
         body = TransferBody(
@@ -306,19 +333,38 @@ class RoutingMachine(RuleBasedStateMachine):
             self.chat_ids[order.chat], body, order.encoding, agent=self.target.agents[order.sender]
         )
 
-    @precondition(lambda self: self.model.live_chats())
-    @rule(data=st.data())
-    def transfer(self, data: st.DataObject) -> None:
-        # Mostly the holder; sometimes another agent (a former holder, or the one it rings for).
-        pairs = [(key, sender) for key in self.model.live_chats() for sender in ROLES]
-        weighted = pairs + self.held_pairs() * 3
-        key, sender = data.draw(st.sampled_from(weighted), label="chat and sender")
-        self.send_and_judge(self.orders(data, key, sender))
+    def text_if(self, wanted: bool) -> str:
+        return self.next_text() if wanted else ""
+
+    @rule(pick=PICK, kind=KINDS, skill_pick=PICK, with_text=st.booleans(), encoding=ENCODINGS)
+    def transfer(self, pick: int, kind: str, skill_pick: int, with_text: bool, encoding: str) -> None:
+        """Any agent transfers any live chat: mostly its holder; sometimes a former holder, or
+        the agent it only rings for (who must be refused)."""
+
+        def pairs() -> list[tuple[str, str]]:
+            anyone = [(key, sender) for key in self.model.live_chats() for sender in ROLES]
+            return anyone + self.held_pairs() * 3
+
+        chosen = choose(self.candidates(pairs), pick)
+        if chosen is None:
+            return
+        key, sender = chosen
+        skill = choose([s for s in self.model.layout.keys if s in self.target.ids.skills], skill_pick)
+        order = Order(
+            sender,
+            key,
+            agent=other(sender) if kind in ("agent", "both") else None,
+            skill=skill if kind in ("skill", "both") else None,
+            text=self.text_if(with_text),
+            encoding=encoding,
+        )
+        self.send_and_judge(order)
 
     def send_and_judge(self, order: Order) -> None:
         expectation = self.model.expect(order)
         if expectation.accepted is None:
             return  # the pages leave this one open: not sent
+        self.acted = True
         exchange = self.send(order)
         verdict = "accepted" if expectation.accepted else "refused"
         self.note(order.describe(), f"must be {verdict} ({expectation.why})", exchange)
@@ -331,27 +377,32 @@ class RoutingMachine(RuleBasedStateMachine):
         elif not is_error(exchange.status):
             self.fail(f"an error status: {expectation.why}", f"{exchange.status}", exchange)
 
-    @precondition(lambda self: self.race_candidates())
-    @rule(data=st.data())
-    def hand_over(self, data: st.DataObject) -> None:
+    @rule(
+        pick=PICK,
+        kind=st.sampled_from(("agent", "skill", "both")),
+        skill_pick=PICK,
+        with_text=st.booleans(),
+        encoding=ENCODINGS,
+    )
+    def hand_over(self, pick: int, kind: str, skill_pick: int, with_text: bool, encoding: str) -> None:
         """The holder passes a chat to the other agent, who takes it: the hops of a chat's life
         (A to B, back to A, and on), by agent, skill or both, with or without text."""
-        key, sender = data.draw(st.sampled_from(self.race_candidates()), label="chat")
+        chosen = choose(self.candidates(self.race_candidates), pick)
+        if chosen is None:
+            return
+        key, sender = chosen
         receiver = other(sender)
         skills = [s for s in self.model.layout.skills_of(receiver) if s in self.target.ids.skills]
-        kinds = ["agent", "both", *(["skill"] * bool(skills))]
-        kind = data.draw(st.sampled_from(kinds), label="kind")
-        if kind == "both":
-            skill = data.draw(st.sampled_from(self.model.layout.keys), label="skill")
-        else:
-            skill = data.draw(st.sampled_from(skills), label="skill") if kind == "skill" else None
+        if kind == "skill" and not skills:
+            kind = "agent"
+        skill = choose(skills if kind == "skill" else list(self.model.layout.keys), skill_pick)
         order = Order(
             sender,
             key,
             agent=receiver if kind != "skill" else None,
-            skill=skill,
-            text=self.next_text() if data.draw(st.booleans(), label="with text") else "",
-            encoding=data.draw(st.sampled_from(("json", "xml")), label="encoding"),
+            skill=skill if kind != "agent" else None,
+            text=self.text_if(with_text),
+            encoding=encoding,
         )
         self.send_and_judge(order)
         if self.model.ringing_for(receiver):
@@ -364,39 +415,52 @@ class RoutingMachine(RuleBasedStateMachine):
             if self.model.layout.skills_of(other(role)) and not self.model.ringing_for(other(role))
         ]
 
-    @precondition(lambda self: self.can_go_away())
-    @rule(data=st.data())
-    def transfer_to_a_skill_whose_agent_went_away(self, data: st.DataObject) -> None:
+    @rule(pick=PICK, skill_pick=PICK, encoding=ENCODINGS)
+    def transfer_to_a_skill_whose_agent_went_away(self, pick: int, skill_pick: int, encoding: str) -> None:
         """Availability changed after login: the other agent goes Away, and its skill then takes
         no transfer (an error, and nothing changes)."""
-        key, sender = data.draw(st.sampled_from(self.can_go_away()), label="chat")
+        chosen = choose(self.candidates(self.can_go_away), pick)
+        if chosen is None:
+            return
+        key, sender = chosen
         receiver = other(sender)
         if self.model.state_of(receiver) != AWAY:
             self.agent_sets_availability(receiver, AWAY)
-        skill = data.draw(st.sampled_from(self.model.layout.skills_of(receiver)), label="skill")
-        encoding = data.draw(st.sampled_from(("json", "xml")), label="encoding")
+        skill = choose(self.model.layout.skills_of(receiver), skill_pick)
         self.send_and_judge(Order(sender, key, skill=skill, encoding=encoding))
 
-    # Hypothesis picks among the enabled rules evenly; hops are what this rule is about, so
-    # the hand-over is offered three times and the general transfer twice.
-    @precondition(lambda self: self.race_candidates())
-    @rule(data=st.data())
-    def hand_over_again(self, data: st.DataObject) -> None:
-        self.hand_over(data)
+    # Hypothesis picks among the rules evenly; hops are what this rule is about, so the
+    # hand-over is offered three times and the general transfer twice.
+    @rule(
+        pick=PICK,
+        kind=st.sampled_from(("agent", "skill", "both")),
+        skill_pick=PICK,
+        with_text=st.booleans(),
+        encoding=ENCODINGS,
+    )
+    def hand_over_again(self, pick: int, kind: str, skill_pick: int, with_text: bool, encoding: str) -> None:
+        self.hand_over(pick, kind, skill_pick, with_text, encoding)
 
-    @precondition(lambda self: self.race_candidates())
-    @rule(data=st.data())
-    def hand_over_once_more(self, data: st.DataObject) -> None:
-        self.hand_over(data)
+    @rule(
+        pick=PICK,
+        kind=st.sampled_from(("agent", "skill", "both")),
+        skill_pick=PICK,
+        with_text=st.booleans(),
+        encoding=ENCODINGS,
+    )
+    def hand_over_once_more(
+        self, pick: int, kind: str, skill_pick: int, with_text: bool, encoding: str
+    ) -> None:
+        self.hand_over(pick, kind, skill_pick, with_text, encoding)
 
-    @precondition(lambda self: self.model.live_chats())
-    @rule(data=st.data())
-    def transfer_again(self, data: st.DataObject) -> None:
-        self.transfer(data)
+    @rule(pick=PICK, kind=KINDS, skill_pick=PICK, with_text=st.booleans(), encoding=ENCODINGS)
+    def transfer_again(self, pick: int, kind: str, skill_pick: int, with_text: bool, encoding: str) -> None:
+        self.transfer(pick, kind, skill_pick, with_text, encoding)
 
     # ------------------------------------------------------------------ calls at once
     def at_once(self, calls: list[tuple[str, Any]]) -> None:
         """Send ``calls`` at once; check the history is linearizable and adopt its outcome."""
+        self.acted = True
         start = threading.Barrier(len(calls))
         results: list[tuple[float, float, Exchange] | None] = [None] * len(calls)
 
@@ -439,18 +503,23 @@ class RoutingMachine(RuleBasedStateMachine):
     def race_candidates(self) -> list[tuple[str, str]]:
         return [(key, role) for key, role in self.held_pairs() if self.model.state_of(other(role)) == ONLINE]
 
-    @precondition(lambda self: self.race_candidates())
-    @rule(data=st.data())
-    def calls_at_once(self, data: st.DataObject) -> None:
+    @rule(pick=PICK, kind=st.sampled_from(("one chat twice", "transfer and end", "two chats")))
+    def calls_at_once(self, pick: int, kind: str) -> None:
         """Two transfers of one chat, transfers of two chats of one agent, or a transfer while
         the visitor ends the chat, sent at the same moment."""
-        key, sender = data.draw(st.sampled_from(self.race_candidates()), label="chat")
+        chosen = choose(self.candidates(self.race_candidates), pick)
+        if chosen is None:
+            return
+        key, sender = chosen
         receiver = other(sender)
         held = self.model.held_by(sender)
-        kinds = ["one chat twice", "transfer and end", *(["two chats"] * (len(held) >= 2))]
-        kind = data.draw(st.sampled_from(kinds), label="calls")
         first = Order(sender, key, agent=receiver, text=self.next_text())
-        if kind == "one chat twice":
+        if kind == "two chats" and len(held) >= 2:
+            another = next(chat for chat in held if chat != key)
+            self.at_once([("transfer", first), ("transfer", Order(sender, another, agent=receiver))])
+        elif kind == "transfer and end":
+            self.at_once([("transfer", first), ("end", key)])
+        else:
             skills = [s for s in self.model.layout.skills_of(receiver) if s in self.target.ids.skills]
             second = (
                 Order(sender, key, skill=skills[0], encoding="xml")
@@ -458,15 +527,14 @@ class RoutingMachine(RuleBasedStateMachine):
                 else Order(sender, key, agent=receiver)
             )
             self.at_once([("transfer", first), ("transfer", second)])
-        elif kind == "two chats":
-            another = next(chat for chat in held if chat != key)
-            self.at_once([("transfer", first), ("transfer", Order(sender, another, agent=receiver))])
-        else:
-            self.at_once([("transfer", first), ("end", key)])
 
     # ------------------------------------------------------------------ invariants
     @invariant()
     def holders_hops_texts_and_rings(self) -> None:
+        self.answer_long_rings()
+        if not self.acted:
+            return  # the step did nothing: nothing to look at again
+        self.acted = False
         held = self.held_pairs()
         for key, holder in held:
             self.check_held(key, holder)

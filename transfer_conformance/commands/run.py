@@ -27,6 +27,7 @@ from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.paths import SUITES
 from transfer_conformance.plugin.options import RunOptions, add_arguments
 from transfer_conformance.plugin.session import plugins_for
+from transfer_conformance.run import folder
 from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
 from transfer_conformance.run.report import ReportError, generate_report, redact_file, redact_tree
 from transfer_conformance.run.summary import PREVIOUS_FILE, SUMMARY_FILE, Outcome, RunSummary
@@ -68,7 +69,7 @@ def command_run(args: argparse.Namespace) -> int:
     options = RunOptions.from_arguments(args)
     profile = checked_profile(options)
     known = load_known_issues(options.known_issues)
-    with guarded_console():
+    with folder.held(options.output, shared=options.shared_output), guarded_console():
         return run_and_judge(options, profile, known)
 
 

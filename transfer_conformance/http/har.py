@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlparse
 
 from transfer_conformance import __version__
+from transfer_conformance.files import replacing
 from transfer_conformance.http.client import Exchange
 from transfer_conformance.http.masking import REGISTRY
 
@@ -120,7 +121,7 @@ class TrafficRecorder:
         """Write the HAR document (every known secret masked once more) and drop the side file."""
         with self.lock:
             self.stream.close()
-        with self.path.open("w", encoding="utf-8") as out, self.partial.open(encoding="utf-8") as entries:
+        with replacing(self.path) as out, self.partial.open(encoding="utf-8") as entries:
             creator = {"name": "transfer-conformance", "version": __version__}
             out.write('{"log": {"version": "1.2", "creator": ' + json.dumps(creator) + ', "entries": [')
             for number, line in enumerate(entries):

@@ -28,9 +28,9 @@ _COMMON = {
 }
 # Example budgets per run profile. ci is derandomized: the gating run is repeatable.
 # stateful_step_count: the longest life the routing model draws (nightly: hundreds of steps).
-settings.register_profile("dev", max_examples=5, stateful_step_count=10, **_COMMON)
-settings.register_profile("ci", max_examples=8, stateful_step_count=25, derandomize=True, **_COMMON)
-settings.register_profile("nightly", max_examples=60, stateful_step_count=200, **_COMMON)
+settings.register_profile("dev", max_examples=5, stateful_step_count=20, **_COMMON)
+settings.register_profile("ci", max_examples=8, stateful_step_count=50, derandomize=True, **_COMMON)
+settings.register_profile("nightly", max_examples=60, stateful_step_count=300, **_COMMON)
 # Schemathesis cases per operation and mode, by run profile.
 CONTRACT_EXAMPLES = {"dev": 6, "ci": 8, "nightly": 50}
 
@@ -54,6 +54,7 @@ class RunOptions:
     ignore_decisions: bool = False
     no_report: bool = False
     known_issues: Path | None = None
+    shared_output: bool = False
 
     @classmethod
     def from_arguments(cls, args: argparse.Namespace) -> RunOptions:
@@ -73,6 +74,7 @@ class RunOptions:
             ignore_decisions=args.ignore_decisions,
             no_report=args.no_report,
             known_issues=Path(args.known_issues) if args.known_issues else None,
+            shared_output=args.shared_output,
         )
 
     @property
@@ -137,6 +139,11 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
         type=Path,
         default=REPORTS,
         help="write results, summary, traffic and report here (default: reports/ here)",
+    )
+    run.add_argument(
+        "--shared-output",
+        action="store_true",
+        help="create the run's files with your umask as it is (by default only you can read them)",
     )
     run.add_argument("--profile", default="ci", choices=RUN_PROFILES, help="example budget")
     run.add_argument("--rule", action="append", default=[], help="only this rule id (repeatable)")

@@ -19,6 +19,7 @@ from typing import Any
 
 from transfer_conformance import __version__
 from transfer_conformance.errors import UsageError
+from transfer_conformance.files import write_text_atomically
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.paths import REPORT_TOOL, REPORTS
 from transfer_conformance.run.known_issues import KnownIssues
@@ -73,7 +74,7 @@ def redact_file(path: Path) -> int:
         masked = REGISTRY.mask(text)
     if masked == text:
         return 0
-    path.write_text(masked, encoding="utf-8")
+    write_text_atomically(path, masked)
     return 1
 
 

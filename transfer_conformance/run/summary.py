@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from transfer_conformance.errors import UsageError
+from transfer_conformance.files import write_text_atomically
 from transfer_conformance.http.client import Exchange
 from transfer_conformance.http.masking import REGISTRY
 
@@ -135,7 +136,7 @@ class RunSummary:
     def save(self, path: Path) -> None:
         """Write the summary, every known secret masked."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(REGISTRY.mask(json.dumps(asdict(self), indent=1)), encoding="utf-8")
+        write_text_atomically(path, REGISTRY.mask(json.dumps(asdict(self), indent=1)))
 
     @classmethod
     def load(cls, path: Path) -> RunSummary | None:

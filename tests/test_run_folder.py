@@ -1,0 +1,79 @@
+"""The run's output folder: refused with exit 2 before anyone logs in when it cannot serve, held
+by one run at a time, its files private; the run's own files are replaced whole or not at all."""
+
+import os
+import socket
+import stat
+
+import pytest
+
+from tests.conftest import run_main
+from transfer_conformance.files import replacing
+from transfer_conformance.run import folder
+
+
+def closed_port_url():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("kind", ["a file", "under a file", "not writable"])
+def test_an_unusable_output_is_exit_2_before_the_target_is_touched(tmp_path, kind):
+    # the target URL is a closed port: a run that tried to log in would end broken (3), not 2
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    output = {"a file": a_file, "under a file": a_file / "reports", "not writable": "/sys/kernel"}[kind]
+    if kind == "not writable" and not os.path.isdir("/sys/kernel"):
+        pytest.skip("no sysfs here: no folder that even root cannot write in")
+    done = run_main("run", "--target-url", closed_port_url(), "--output", str(output), "--no-report")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"--output {output}" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_folder_in_use_is_refused_naming_the_run_that_holds_it(tmp_path):
+    with folder.held(tmp_path):
+        done = run_main("run", "--target-url", closed_port_url(), "--output", str(tmp_path), "--no-report")
+    assert done.returncode == 2
+    assert f"is in use by the run of process {os.getpid()}" in done.stderr
+    # released with the run: the next one may take it
+    with folder.held(tmp_path):
+        pass
+
+
+def test_the_run_s_files_are_private_unless_shared(tmp_path):
+    with folder.held(tmp_path / "private"):
+        (tmp_path / "private" / "summary.json").write_text("{}")
+        (tmp_path / "private" / "allure-results").mkdir()
+    with folder.held(tmp_path / "shared", shared=True):
+        (tmp_path / "shared" / "summary.json").write_text("{}")
+    mode = lambda path: stat.S_IMODE(path.stat().st_mode)  # noqa: E731
+    assert mode(tmp_path / "private") == 0o700
+    assert mode(tmp_path / "private" / "summary.json") == 0o600
+    assert mode(tmp_path / "private" / "allure-results") == 0o700
+    assert mode(tmp_path / "shared" / "summary.json") == 0o666 & ~current_umask()
+
+
+def current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_a_file_is_replaced_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "last-run.json"
+    target.write_text("the previous run")
+
+    def write_half():
+        with replacing(target) as stream:
+            stream.write("half of the new")
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_half()
+    assert target.read_text() == "the previous run"
+    assert [path.name for path in tmp_path.iterdir()] == ["last-run.json"]
+    with replacing(target) as stream:
+        stream.write("the new run")
+    assert target.read_text() == "the new run"
