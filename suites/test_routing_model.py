@@ -56,6 +56,14 @@ ENCODINGS = st.sampled_from(("json", "xml"))
 RING_PATIENCE_S = 10.0
 
 
+def stopping(target: Any) -> bool:
+    """Whether the test's deadline is near: no new life starts, and a life under way does
+    nothing more (its chats still end and availability is restored at tear-down). A nightly
+    budget of long lives meets the test's deadline before Hypothesis' example count."""
+    margin = max(15.0, 3 * target.api.client.timeout_s)
+    return target.api.client.remaining() < margin
+
+
 def choose(items: Any, pick: int) -> Any:
     """The ``pick``-th of ``items`` (modulo their number), or None when there are none."""
     items = list(items)
@@ -95,7 +103,7 @@ class RoutingMachine(RuleBasedStateMachine):
         super().__init__()
         # Past the shrinking budget every further life is given up at once (no request sent):
         # Hypothesis then ends, and the shortest violating life seen so far is reported.
-        assume(not lives.out_of_budget())
+        assume(not lives.out_of_budget() and not stopping(target))
         self.target = target
         self.rule_id = rule_id
         self.lives = lives
@@ -153,7 +161,11 @@ class RoutingMachine(RuleBasedStateMachine):
     # gets, which of two transfers sent at once wins), and Hypothesis needs a life's draws to
     # depend on the draws alone, or it cannot replay or shrink it.
     def may_open(self) -> bool:
-        return len(self.model.live_chats()) < MAX_LIVE_CHATS and self.model.state_of(TRANSFERRING) == ONLINE
+        return (
+            len(self.model.live_chats()) < MAX_LIVE_CHATS
+            and self.model.state_of(TRANSFERRING) == ONLINE
+            and not stopping(self.target)
+        )
 
     # ------------------------------------------------------------------ visitor steps
     @rule()
@@ -181,7 +193,7 @@ class RoutingMachine(RuleBasedStateMachine):
     def someone_writes(self, pick: int, agent_writes: bool) -> None:
         """The visitor, or the agent who holds the chat, writes a line (which moves nothing)."""
         key = choose(self.model.live_chats(), pick)
-        if key is None:
+        if key is None or stopping(self.target):
             return
         self.acted = True
         holder = self.model.chat(key).holder
@@ -203,7 +215,7 @@ class RoutingMachine(RuleBasedStateMachine):
     @rule(pick=PICK)
     def visitor_ends(self, pick: int) -> None:
         key = choose(self.model.live_chats(), pick)
-        if key is None:
+        if key is None or stopping(self.target):
             return
         self.acted = True
         exchange = self.api.visitor_end(self.chat_ids[key])
@@ -216,7 +228,7 @@ class RoutingMachine(RuleBasedStateMachine):
     @rule(pick=PICK)
     def agent_takes(self, pick: int) -> None:
         role = choose([role for role in ROLES if self.model.ringing_for(role)], pick)
-        if role is not None:
+        if role is not None and not stopping(self.target):
             self.take(role)
 
     def take(self, role: str) -> str:
@@ -261,7 +273,7 @@ class RoutingMachine(RuleBasedStateMachine):
 
     @rule(role=st.sampled_from(ROLES), state=st.sampled_from((ONLINE, *STATES)))
     def agent_sets_availability(self, role: str, state: str) -> None:
-        if self.model.ringing_for(role):
+        if self.model.ringing_for(role) or stopping(self.target):
             # What rings for an agent who leaves Online is not on the pages: not asked.
             return
         self.acted = True
@@ -362,7 +374,7 @@ class RoutingMachine(RuleBasedStateMachine):
 
     def send_and_judge(self, order: Order) -> None:
         expectation = self.model.expect(order)
-        if expectation.accepted is None:
+        if expectation.accepted is None or stopping(self.target):
             return  # the pages leave this one open: not sent
         self.acted = True
         exchange = self.send(order)
@@ -460,6 +472,8 @@ class RoutingMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ calls at once
     def at_once(self, calls: list[tuple[str, Any]]) -> None:
         """Send ``calls`` at once; check the history is linearizable and adopt its outcome."""
+        if stopping(self.target):
+            return
         self.acted = True
         start = threading.Barrier(len(calls))
         results: list[tuple[float, float, Exchange] | None] = [None] * len(calls)
@@ -531,6 +545,8 @@ class RoutingMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ invariants
     @invariant()
     def holders_hops_texts_and_rings(self) -> None:
+        if stopping(self.target):
+            return
         self.answer_long_rings()
         if not self.acted:
             return  # the step did nothing: nothing to look at again

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shlex
@@ -428,6 +429,13 @@ class RecordingClient:
         finally:
             self._grace_depth -= 1
             self.test_deadline, self.run_deadline = saved
+
+    def remaining(self) -> float:
+        """Seconds until the nearer of the test's and the run's deadlines (inf: neither is set)."""
+        now = time.monotonic()
+        return min(
+            (d - now for d in (self.test_deadline, self.run_deadline) if d is not None), default=math.inf
+        )
 
     def time_left(self) -> float:
         """Seconds a request may take now: its whole timeout, or 0 when that no longer fits
