@@ -223,3 +223,42 @@ def test_a_dead_target_ends_the_run_broken_within_a_minute(behaviour, names, tmp
     assert "Traceback" not in done.stderr
     # said in words once, never as pytest's stop banner with an exception class
     assert "_pytest" not in console and "Exit:" not in console, console[-3000:]
+
+
+def test_cleanup_after_a_killed_run_leaves_no_chat_open(tmp_path):
+    """SIGKILL a run mid-way: no clean-up of its own runs, chats stay open on the target. The
+    ledger it wrote as it went lets `cleanup` end exactly those, and a second cleanup finds
+    nothing to do."""
+    profile = canary_profile(tmp_path)
+    output = tmp_path / "reports"
+    reached = threading.Event()
+    with (
+        EmbeddedReference(seed_path=profile) as reference,
+        hostile.HostileTarget(reference.url, hostile.signal_on_transfer(reached, 6)) as proxy,
+    ):
+        command = [sys.executable, "-m", "transfer_conformance.cli", "run", "--target", str(profile)]
+        command += ["--target-url", proxy.url, "--output", str(output), "--no-report"]
+        process = subprocess.Popen(command, cwd=CHECKOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert reached.wait(60), "the run never reached a transfer"
+        process.kill()
+        process.communicate(timeout=60)
+        left = requests.get(f"{reference.url}/_reference/state", timeout=5).json()
+        cleanup = [
+            "cleanup",
+            "--target",
+            str(profile),
+            "--target-url",
+            reference.url,
+            "--output",
+            str(output),
+        ]
+        done = run_cli(*cleanup)
+        after = requests.get(f"{reference.url}/_reference/state", timeout=5).json()
+        again = run_cli(*cleanup)
+    assert left["open_chats"] > 0, left
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ended" in done.stdout and "agents logged out" in done.stdout
+    assert after["open_chats"] == 0 and after["ringing_chats"] == 0, after
+    # the killed run's own logins lapse; cleanup's own are gone
+    assert after["bearers"] == left["bearers"], (left, after)
+    assert again.returncode == 0 and "nothing to clean up" in again.stdout

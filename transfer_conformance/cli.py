@@ -14,6 +14,7 @@ from reference_target.faults import UnknownFaultError
 from transfer_conformance import __version__
 from transfer_conformance.commands import (
     bench,
+    cleanup,
     diff,
     discover,
     faults,
@@ -29,7 +30,7 @@ from transfer_contract.catalogue import CatalogueError
 from transfer_contract.tomlfile import TomlFileError
 
 # In the order `--help` lists them.
-COMMANDS = (run, serve, faults, report, file_regression, list_tests, bench, discover, replay, diff)
+COMMANDS = (run, serve, faults, report, file_regression, list_tests, bench, discover, replay, diff, cleanup)
 # Errors of the lower layers (which know no exit codes) that mean a usage error.
 USAGE_ERRORS = (CatalogueError, UnknownFaultError, TomlFileError)
 

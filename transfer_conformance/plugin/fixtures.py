@@ -15,6 +15,7 @@ from transfer_conformance.http.client import TargetMisbehaved, TargetUnreachable
 from transfer_conformance.http.har import CLEAN_UP, TrafficRecorder
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.plugin.state import RunState, state_of
+from transfer_conformance.run.ledger import LEDGER_FILE, Ledger, read_leftovers
 from transfer_conformance.target_api.api import ChatApi, client_for, point_at
 from transfer_conformance.target_api.calls import SetupError
 from transfer_conformance.target_api.checks import RuleCheck
@@ -33,7 +34,16 @@ def _start_harness(state: RunState) -> Harness:
     # Known to the run before anyone logs in: a set-up that fails or is interrupted half-way
     # still logs out whoever it logged in.
     state.harness = harness
+    # A run killed before its clean-up left chats open: its ledger in this folder says which,
+    # and they are ended before this run opens any (`transfer-conformance cleanup` does the same).
+    ledger_path = state.options.output / LEDGER_FILE
+    leftovers = read_leftovers(ledger_path) if not profile.embedded or state.options.target_url else None
+    state.ledger = Ledger(ledger_path)
+    harness.ledger = state.ledger.note
     harness.bring_agents_online()
+    if leftovers is not None and leftovers.chats:
+        ended = harness.end_leftovers(leftovers.chats)
+        print(f"\nended {ended} chat(s) an earlier run on {state.options.output} left open")
     return harness
 
 
@@ -112,5 +122,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                 step()
     if state.traffic is not None:
         state.traffic.finish()
+    if state.ledger is not None:
+        state.ledger.close()
     if state.embedded is not None:
         state.embedded.stop()

@@ -13,6 +13,7 @@ from reference_target.embedded import EmbeddedReference
 from transfer_conformance.http.client import Exchange
 from transfer_conformance.http.har import TrafficRecorder
 from transfer_conformance.plugin.options import RunOptions
+from transfer_conformance.run.ledger import Ledger
 from transfer_conformance.run.summary import Result
 from transfer_conformance.target_api.harness import Harness
 from transfer_conformance.target_api.profile import TargetProfile
@@ -35,6 +36,7 @@ class RunState:
     collected: dict[str, Rule | None] = field(default_factory=dict)
     stopped_because: str = ""
     traffic: TrafficRecorder | None = None
+    ledger: Ledger | None = None
     # discover mode: what each decision check saw, instead of judging it
     observations: list[dict[str, Any]] | None = None
 

@@ -124,6 +124,8 @@ class Harness:
         # The XML form of agent and skill this target takes: declared, or found at set-up.
         self.xml_form = str(self.profile.decisions.get(XML_FORM_RULE, {}).get("form", ""))
         self.xml_form_source = "declared" if self.xml_form else ""
+        # Told what the run opens and finds (run.ledger), so that a killed run can be cleaned up.
+        self.ledger: Callable[[str, str], None] = lambda kind, value: None
 
     def __repr__(self) -> str:
         # Shown in Hypothesis' failing examples: name the target, not an object address.
@@ -167,6 +169,10 @@ class Harness:
         for role, login in self.api.profile.agents.items():
             self.agents[role] = self.api.auth.log_in(login)
         for role, agent in self.agents.items():
+            found = self.availability_of(agent)
+            if found:
+                self.ledger("availability", f"{role} {found}")
+        for role, agent in self.agents.items():
             state = "Away" if role == "away" else "Online"
             self.api.expect_status(self.api.set_availability(agent, state), 200)
         if not self.xml_form:
@@ -192,6 +198,24 @@ class Harness:
             self.xml_form, self.xml_form_source = "element", "none accepted; the default"
         finally:
             self.clean_up()
+
+    def availability_of(self, agent: AgentContext) -> str | None:
+        """The agent's chat availability as the target reads it (None when it cannot be read)."""
+        answer = self.api.get_availability(agent)
+        try:
+            return str(answer.json()["availability"]["chat"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def end_leftovers(self, chat_ids: list[str]) -> int:
+        """End chats an earlier run of this suite opened and never ended (its ledger says
+        which); the number the target ended now (the others had ended already)."""
+        ended = 0
+        with self.api.client.grace():
+            for chat_id in chat_ids:
+                with contextlib.suppress(Exception):
+                    ended += self.api.visitor_end(chat_id).status < 300
+        return ended
 
     def restore_availability(self) -> list[str]:
         """Make sure the transferring and receiving agents are Online before a test that needs
@@ -229,6 +253,7 @@ class Harness:
         """A new chat, ringing for the transferring agent (nobody takes it)."""
         chat_id = self.api.request_chat()
         self.created.append(chat_id)
+        self.ledger("opened", chat_id)
         return chat_id
 
     def open_chat(self) -> str:
@@ -250,6 +275,7 @@ class Harness:
     def end_chat(self, chat_id: str) -> None:
         with contextlib.suppress(Exception):
             self.api.visitor_end(chat_id)
+            self.ledger("ended", chat_id)
 
     def clean_up(self) -> None:
         """End every chat this harness created; safe to call after a failure, and past a
