@@ -80,6 +80,8 @@ class Lives:
 
     def __init__(self, shrink_budget_s: float = SHRINK_BUDGET_S) -> None:
         self.violations: list[RuleViolation] = []
+        # what broke a life (a call the model needs, refused): not a violation of this rule
+        self.broken: list[str] = []
         self.first_at: float | None = None
         self.shrink_budget_s = shrink_budget_s
 
@@ -146,6 +148,7 @@ class RoutingMachine(RuleBasedStateMachine):
 
     def broken(self, what: str) -> None:
         """The target refused a call the model needs (not one this rule judges): broken."""
+        self.lives.broken.append(what)
         pytest.fail(f"precondition: {what}", pytrace=False)
 
     def next_text(self) -> str:
@@ -667,11 +670,14 @@ def test_routing_holds_over_generated_lives(target, rule):
     lives = Lives()
     try:
         run_state_machine_as_test(lambda: RoutingMachine(target, rule.id, lives), settings=settings())
-    except Exception:
+    except (Exception, pytest.fail.Exception):
         # A target is state: replaying a failing life need not fail the same way (a fault that
         # bites after the server's Nth transfer bites sooner on replay; an agent takes another
         # of two ringing chats), and shrinking stops at its budget. A violation seen is reported
-        # as the shortest life that showed it, rather than Hypothesis' complaint about replaying.
+        # as the shortest life that showed it, rather than Hypothesis' complaint about replaying;
+        # a life that broke, with what broke it.
+        if not lives.violations and lives.broken:
+            pytest.fail(f"precondition: {lives.broken[0]}", pytrace=False)
         if not lives.violations:
             raise
     if lives.violations:

@@ -64,3 +64,11 @@ def test_the_compare_job_fails_on_any_diff_error_and_keeps_matrix_order():
     job = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["conformance"]
     orders = [entry["order"] for entry in job["strategy"]["matrix"]["include"]]
     assert orders == sorted(orders)
+
+
+def test_a_cancelled_job_cleans_up_after_its_run():
+    jobs = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]
+    steps = {step.get("name"): step for step in jobs["conformance"]["steps"]}
+    cleanup = steps["Clean up after a cancelled run"]
+    assert "cancelled()" in cleanup["if"]
+    assert "transfer-conformance cleanup --target ${{ matrix.target }}" in cleanup["run"]
