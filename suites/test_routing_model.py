@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import assume, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
@@ -103,9 +103,10 @@ class RoutingMachine(RuleBasedStateMachine):
 
     def __init__(self, target: Any, rule_id: str, lives: Lives) -> None:
         super().__init__()
-        # Past the shrinking budget every further life is given up at once (no request sent):
-        # Hypothesis then ends, and the shortest violating life seen so far is reported.
-        assume(not lives.out_of_budget() and not stopping(target))
+        # Past the shrinking budget, or near the test's deadline, a life sends nothing: its steps
+        # still draw what they would (rejecting it instead would make Hypothesis see the same
+        # draws end differently), and the shortest violating life seen so far is reported.
+        self.idle = lives.out_of_budget()
         self.target = target
         self.rule_id = rule_id
         self.lives = lives
@@ -122,8 +123,9 @@ class RoutingMachine(RuleBasedStateMachine):
         self.rang_since: dict[str, float] = {}
         self.acted = True
         self.counter = 0
-        restored = target.restore_availability()
-        self.note("set-up", f"agents Online (restored: {restored or 'none'})")
+        if not self.stopping():
+            restored = target.restore_availability()
+            self.note("set-up", f"agents Online (restored: {restored or 'none'})")
 
     # ------------------------------------------------------------------ reporting
     def note(self, what: str, detail: str, *exchanges: Exchange) -> None:
@@ -163,11 +165,14 @@ class RoutingMachine(RuleBasedStateMachine):
     # does nothing: a target decides some of the state (which of two ringing chats an agent
     # gets, which of two transfers sent at once wins), and Hypothesis needs a life's draws to
     # depend on the draws alone, or it cannot replay or shrink it.
+    def stopping(self) -> bool:
+        return self.idle or stopping(self.target)
+
     def may_open(self) -> bool:
         return (
             len(self.model.live_chats()) < MAX_LIVE_CHATS
             and self.model.state_of(TRANSFERRING) == ONLINE
-            and not stopping(self.target)
+            and not self.stopping()
         )
 
     # ------------------------------------------------------------------ visitor steps
@@ -196,7 +201,7 @@ class RoutingMachine(RuleBasedStateMachine):
     def someone_writes(self, pick: int, agent_writes: bool) -> None:
         """The visitor, or the agent who holds the chat, writes a line (which moves nothing)."""
         key = choose(self.model.live_chats(), pick)
-        if key is None or stopping(self.target):
+        if key is None or self.stopping():
             return
         self.acted = True
         holder = self.model.chat(key).holder
@@ -218,7 +223,7 @@ class RoutingMachine(RuleBasedStateMachine):
     @rule(pick=PICK)
     def visitor_ends(self, pick: int) -> None:
         key = choose(self.model.live_chats(), pick)
-        if key is None or stopping(self.target):
+        if key is None or self.stopping():
             return
         self.acted = True
         exchange = self.api.visitor_end(self.chat_ids[key])
@@ -231,7 +236,7 @@ class RoutingMachine(RuleBasedStateMachine):
     @rule(pick=PICK)
     def agent_takes(self, pick: int) -> None:
         role = choose([role for role in ROLES if self.model.ringing_for(role)], pick)
-        if role is not None and not stopping(self.target):
+        if role is not None and not self.stopping():
             self.take(role)
 
     def take(self, role: str) -> str:
@@ -276,7 +281,7 @@ class RoutingMachine(RuleBasedStateMachine):
 
     @rule(role=st.sampled_from(ROLES), state=st.sampled_from((ONLINE, *STATES)))
     def agent_sets_availability(self, role: str, state: str) -> None:
-        if self.model.ringing_for(role) or stopping(self.target):
+        if self.model.ringing_for(role) or self.stopping():
             # What rings for an agent who leaves Online is not on the pages: not asked.
             return
         self.acted = True
@@ -377,7 +382,7 @@ class RoutingMachine(RuleBasedStateMachine):
 
     def send_and_judge(self, order: Order) -> None:
         expectation = self.model.expect(order)
-        if expectation.accepted is None or stopping(self.target):
+        if expectation.accepted is None or self.stopping():
             return  # the pages leave this one open: not sent
         self.acted = True
         exchange = self.send(order)
@@ -475,7 +480,7 @@ class RoutingMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ calls at once
     def at_once(self, calls: list[tuple[str, Any]]) -> None:
         """Send ``calls`` at once; check the history is linearizable and adopt its outcome."""
-        if stopping(self.target):
+        if self.stopping():
             return
         self.acted = True
         start = threading.Barrier(len(calls))
@@ -548,7 +553,7 @@ class RoutingMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ invariants
     @invariant()
     def holders_hops_texts_and_rings(self) -> None:
-        if stopping(self.target):
+        if self.stopping():
             return
         self.answer_long_rings()
         if not self.acted:
