@@ -35,7 +35,7 @@ from transfer_conformance.model.routing import (
     step,
 )
 from transfer_conformance.target_api.checks import RuleViolation, is_error, message
-from transfer_conformance.target_api.harness import as_list, decode, events_of, system_messages
+from transfer_conformance.target_api.harness import as_list, decode, system_messages
 from transfer_contract.domain import PLAIN_ALPHABET
 from transfer_contract.transfer_body import TransferBody
 
@@ -249,9 +249,13 @@ class RoutingMachine(RuleBasedStateMachine):
         keys = {chat_id: key for key, chat_id in self.chat_ids.items()}
         self.note(f"the {role} agent takes what rings", f"expects one of {list(ringing)}", exchange)
         if taken is None:
+            if any(self.target.holds(self.target.agents[role], self.chat_ids[k]) for k in ringing):
+                self.target.note_interference(f"another session of the {role} agent took one of our chats")
+                self.broken(f"another client took a chat ringing for the {role} agent")
             self.fail(f"the {role} agent takes one of {list(ringing)}", "no chat was taken", exchange)
         key = keys.get(str(taken))
         if key is None:
+            self.target.foreign(str(taken), role)
             self.broken(f"the {role} agent was given a chat this run did not open ({taken})")
         if key not in ringing:
             self.fail(
@@ -616,7 +620,9 @@ class RoutingMachine(RuleBasedStateMachine):
                 )
 
     def check_read_together(self, holder: str) -> None:
-        """Retrieve Data for Multiple Chats gives each chat the agent holds, with its announcements."""
+        """Retrieve Data for Multiple Chats gives each chat the agent holds. Only their presence is
+        judged: that read has no `next` link (its page says so), so a target that pages events
+        gives later ones only to a client that asks again from the ids it kept."""
         keys = self.model.held_by(holder)
         read = self.api.agent_chats(self.target.agents[holder], [self.chat_ids[key] for key in keys])
         if read.status != 200:
@@ -625,24 +631,13 @@ class RoutingMachine(RuleBasedStateMachine):
             chats = as_list(read.json()["chats"].get("chat"))
         except (ValueError, KeyError, TypeError, AttributeError):
             chats = []
-        by_id = {
-            str((chat.get("info") or {}).get("chatSessionKey")): chat
-            for chat in chats
-            if isinstance(chat, dict)
+        found = {
+            str((chat.get("info") or {}).get("chatSessionKey")) for chat in chats if isinstance(chat, dict)
         }
         for key in keys:
-            chat = by_id.get(self.chat_ids[key])
-            if chat is None:
+            if self.chat_ids[key] not in found:
                 self.fail(
-                    f"{key} among the {holder} agent's chats read together", f"keys {sorted(by_id)}", read
-                )
-            wanted = [hop.message for hop in self.model.chat(key).hops]
-            announced = list(system_messages(events_of(chat)))
-            if not is_subsequence(wanted, announced):
-                self.fail(
-                    f"{key}, read with the others, announces its transfers in order: {wanted}",
-                    f"system messages {announced}",
-                    read,
+                    f"{key} among the {holder} agent's chats read together", f"keys {sorted(found)}", read
                 )
 
     def check_visitor_never_sees_texts(self, key: str) -> None:

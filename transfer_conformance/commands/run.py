@@ -253,6 +253,8 @@ def verdict_line(summary: RunSummary, verdicts: dict[str, RuleVerdict], code: in
             or summary.stopped.removeprefix("not run: ")
             or f"{len(broken)} rule(s) could not be judged: {', '.join(broken)}"
         )
+        if summary.interference:
+            why = f"another client used the same agents during the run; {why}"
         return f"verdict: broken: {why}"
     reported = [found.rule for found in verdicts.values() if found.verdict is Verdict.VIOLATED]
     if reported:
@@ -293,6 +295,11 @@ def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssue
     print("\n".join(table(verdicts, known)))
     if summary.stopped:
         print(f"\nstopped early: {summary.stopped.removeprefix('not run: ')}")
+    if summary.interference:
+        print(
+            f"\nanother client used the same agents: {len(summary.interference)} sign(s), first: "
+            f"{summary.interference[0]}; results it disturbed are broken, not violations"
+        )
     print(
         f"\ntarget {summary.target.name} ({summary.target.url}), profile {options.profile}, "
         f"seed {summary.seed}{', strict' if options.strict else ''}"

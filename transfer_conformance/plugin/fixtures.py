@@ -14,7 +14,7 @@ from transfer_conformance.errors import ExitCode
 from transfer_conformance.http.client import TargetMisbehaved, TargetUnreachable
 from transfer_conformance.http.har import CLEAN_UP, TrafficRecorder
 from transfer_conformance.http.masking import REGISTRY
-from transfer_conformance.plugin.state import RunState, state_of
+from transfer_conformance.plugin.state import INTERFERENCE_MARK, RunState, state_of
 from transfer_conformance.run.ledger import LEDGER_FILE, Ledger, read_leftovers
 from transfer_conformance.target_api.api import ChatApi, client_for, point_at
 from transfer_conformance.target_api.calls import SetupError
@@ -96,6 +96,7 @@ def one_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
         state.stopped_because = f"not run: {client.outage}"
         pytest.exit(state.stopped_because, returncode=ExitCode.BROKEN)
     client.server_errors.clear()
+    request.node.stash[INTERFERENCE_MARK] = len(harness.interference)
     client.test_deadline = time.monotonic() + harness.profile.test_timeout_s
     if state.traffic is not None:
         marker = request.node.get_closest_marker("rule")

@@ -3,6 +3,7 @@ run summary written at the end, after the target plugin cleaned up and logged ou
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -16,9 +17,10 @@ from transfer_conformance import __version__
 from transfer_conformance.http.client import Exchange, UndecodableResponse
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.plugin.allure_steps import errors_within, rule_of
-from transfer_conformance.plugin.state import FAILING, RunState, state_of
+from transfer_conformance.plugin.state import FAILING, INTERFERENCE_MARK, RunState, state_of
 from transfer_conformance.run.summary import Outcome, RecordedExchange, Result, RunSummary, TargetInfo
 from transfer_conformance.target_api.checks import RuleViolation, message
+from transfer_conformance.target_api.harness import Harness
 from transfer_contract.catalogue import Rule, is_status_key
 
 # The failing example's requests kept in the summary: enough to replay it. A violation of a
@@ -47,17 +49,13 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
     evidence: tuple[Exchange, ...] = ()
     keep = REPLAYABLE
     if call.excinfo is not None and not report.skipped:
-        error = call.excinfo.value
-        violations = _violations(error, rule)
-        status = Outcome.FAILED if violations else Outcome.BROKEN
-        evidence = violations[0].evidence if violations else ()
-        if violations and getattr(violations[0], "whole_life", False):
-            keep = WHOLE_LIFE
-        text = REGISTRY.mask("\n\n".join(str(v) for v in violations) or _broken(error))
-        example = REGISTRY.mask("\n".join(getattr(error, "__notes__", [])))
-        if example:
-            allure.attach(example, name="minimal failing example", attachment_type=AttachmentType.TEXT)
+        status, text, example, evidence, keep = _failure(call.excinfo.value, rule)
     state = state_of(item.config)
+    disturbed = _disturbed(state, item, text) if status is Outcome.FAILED else None
+    if disturbed is not None:
+        # Another client on the same agents can make a conformant target look wrong: the
+        # result is broken with that cause, never a violation.
+        status, evidence, text = Outcome.BROKEN, (), disturbed
     judged = _server_error(state, rule) if status is not Outcome.FAILED and state.harness else None
     if state.harness is not None:
         state.harness.api.client.server_errors.clear()
@@ -75,6 +73,49 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
         exchanges=[RecordedExchange.of(e) for e in history] if status is Outcome.FAILED else [],
         evidence=[RecordedExchange.of(e) for e in evidence] if status is Outcome.FAILED else [],
     )
+
+
+def _failure(error: BaseException, rule: Rule | None) -> tuple[Outcome, str, str, tuple[Exchange, ...], int]:
+    """What a test's error says: failed (a violation of its rule) or broken, the message, the
+    minimal example, the evidence, and how many requests to keep for replay."""
+    violations = _violations(error, rule)
+    status = Outcome.FAILED if violations else Outcome.BROKEN
+    evidence = violations[0].evidence if violations else ()
+    keep = WHOLE_LIFE if violations and getattr(violations[0], "whole_life", False) else REPLAYABLE
+    text = REGISTRY.mask("\n\n".join(str(v) for v in violations) or _broken(error))
+    example = REGISTRY.mask("\n".join(getattr(error, "__notes__", [])))
+    if example:
+        allure.attach(example, name="minimal failing example", attachment_type=AttachmentType.TEXT)
+    return status, text, example, evidence, keep
+
+
+def _disturbed(state: RunState, item: pytest.Item, text: str) -> str | None:
+    """A failing test's message as a broken one, when another client was seen during it."""
+    if state.harness is None:
+        return None
+    seen = _interference(state.harness, item.stash.get(INTERFERENCE_MARK, 0))
+    if not seen:
+        return None
+    return (
+        "not judged: another client used the same agents during this test ("
+        + "; ".join(seen[:3])
+        + "). What looked like a violation:\n"
+        + text
+    )
+
+
+def _interference(harness: Harness, mark: int) -> list[str]:
+    """Signs of another client since the test started: chats this run did not open given to
+    its agents, or (looked at only now, for a failing test) an agent not Online though this run
+    set it so."""
+    seen = harness.interference[mark:]
+    if seen:
+        return seen
+    with contextlib.suppress(Exception), harness.api.client.grace():
+        for change in harness.availability_changed_by_others():
+            if "(it set Online)" in change:
+                harness.note_interference(change)
+    return harness.interference[mark:]
 
 
 def _server_error(state: RunState, rule: Rule | None) -> RuleViolation | None:
@@ -137,10 +178,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for nodeid, rule in state.collected.items():
         if nodeid not in judged and not state.setup_error:
             state.results.append(_result(nodeid, Outcome.BROKEN, rule, message=why))
+    if state.harness is not None and state.harness.interference:
+        _not_judged_beside_another_client(state.results, state.harness.interference)
     discovered = state.options.discover
     if discovered and state.observations is not None:
         discovered.write_text(REGISTRY.mask(json.dumps(state.observations, indent=1)), encoding="utf-8")
     summary_of(state).save(state.options.summary_path)
+
+
+def _not_judged_beside_another_client(results: list[Result], signs: list[str]) -> None:
+    """Another client used the run's agents: which results it disturbed cannot be told (a
+    state it changed between two of our calls leaves no trace), so no result of the run is a
+    violation; each keeps what it saw, broken with that cause."""
+    for result in results:
+        if result.outcome is Outcome.FAILED:
+            result.outcome = Outcome.BROKEN
+            result.message = (
+                f"not judged: another client used the same agents during this run (first: {signs[0]}). "
+                "What looked like a violation:\n" + result.message
+            )
 
 
 def summary_of(state: RunState) -> RunSummary:
@@ -167,4 +223,5 @@ def summary_of(state: RunState) -> RunSummary:
         results=state.results,
         requests_sent=harness.api.client.sent if harness else 0,
         request_seconds=round(harness.api.client.waited_s, 3) if harness else 0.0,
+        interference=list(harness.interference) if harness else [],
     )

@@ -49,6 +49,8 @@ class RunState:
 
 RUN = pytest.StashKey[RunState]()
 FAILING = pytest.StashKey[list[Exchange]]()
+# how many signs of another client the run had seen when a test started
+INTERFERENCE_MARK = pytest.StashKey[int]()
 
 
 def state_of(config: pytest.Config) -> RunState:

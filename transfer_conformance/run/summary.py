@@ -126,6 +126,8 @@ class RunSummary:
     request_seconds: float = 0.0
     # nodeid -> when a failing test first failed, carried over from run to run
     first_seen: dict[str, float] = field(default_factory=dict)
+    # signs that another client used the same agents during the run (chat ids, states)
+    interference: list[str] = field(default_factory=list)
 
     def failed(self) -> list[Result]:
         return [result for result in self.results if result.outcome is Outcome.FAILED]

@@ -63,6 +63,9 @@ class ChatApi:
         self.profile = profile
         self.client = client
         self.auth = AgentAuth(profile, client)
+        # role -> the availability this run last set (accepted): what another client changed
+        # under the run shows as a difference from it
+        self.availability_set: dict[str, str] = {}
 
     # ------------------------------------------------------------------ urls
     def account_url(self, base: str) -> str:
@@ -96,7 +99,7 @@ class ChatApi:
     def set_availability(self, agent: AgentContext, state: str, setup: bool = True) -> Exchange:
         headers = self.headers(agent, content_type="json")
         headers["X-HTTP-Method-Override"] = "PUT"
-        return self.client.send(
+        exchange = self.client.send(
             "POST",
             with_query(f"{agent.session_url}/availability"),
             title=f"set the {agent.role} agent {state}",
@@ -104,6 +107,9 @@ class ChatApi:
             setup=setup,
             body=json_body({"availability": {"chat": state}}),
         )
+        if exchange.status == 200:
+            self.availability_set[agent.role] = state
+        return exchange
 
     def get_availability(self, agent: AgentContext) -> Exchange:
         return self.client.send(

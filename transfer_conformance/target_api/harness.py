@@ -121,6 +121,10 @@ class Harness:
         self.profile = api.profile
         self.agents: dict[str, AgentContext] = {}
         self.created: list[str] = []
+        # every chat this run opened; any other chat its agents meet is another client's
+        self.ours: set[str] = set()
+        # what another client on the same agents was seen doing, in order
+        self.interference: list[str] = []
         # The XML form of agent and skill this target takes: declared, or found at set-up.
         self.xml_form = str(self.profile.decisions.get(XML_FORM_RULE, {}).get("form", ""))
         self.xml_form_source = "declared" if self.xml_form else ""
@@ -199,6 +203,17 @@ class Harness:
         finally:
             self.clean_up()
 
+    def availability_changed_by_others(self) -> list[str]:
+        """The agents whose availability is not what this run last set (Online by default): set
+        by another client, or by the target after a chat rang unanswered (Accept Chat, note 2)."""
+        changed = []
+        for role in ("transferring", "receiving"):
+            expected = self.api.availability_set.get(role, "Online")
+            found = self.availability_of(self.agents[role])
+            if found is not None and found != expected:
+                changed.append(f"the {role} agent is {found}, which this run did not set (it set {expected})")
+        return changed
+
     def availability_of(self, agent: AgentContext) -> str | None:
         """The agent's chat availability as the target reads it (None when it cannot be read)."""
         answer = self.api.get_availability(agent)
@@ -253,8 +268,23 @@ class Harness:
         """A new chat, ringing for the transferring agent (nobody takes it)."""
         chat_id = self.api.request_chat()
         self.created.append(chat_id)
+        self.ours.add(chat_id)
         self.ledger("opened", chat_id)
         return chat_id
+
+    def note_interference(self, what: str) -> None:
+        """Another client acts on the same agents: said in the run's results, never judged."""
+        self.interference.append(what)
+
+    def foreign(self, chat_id: str, role: str) -> None:
+        """A chat this run did not open reached the ``role`` agent: another client's. It is left
+        as it is (never ended: it is not ours); its owner ends it."""
+        self.note_interference(f"the {role} agent was given chat {chat_id}, which this run did not open")
+
+    def holds(self, agent: AgentContext, chat_id: str) -> bool:
+        """Whether ``agent`` holds the chat already: another session of the same agent (another
+        client logged in as it) may have taken it for us."""
+        return self.api.agent_chat(agent, chat_id).status == 200
 
     def open_chat(self) -> str:
         """A new chat, requested by a visitor and taken by the transferring agent."""
@@ -262,13 +292,21 @@ class Harness:
         for _ in range(STRAY_LIMIT):
             taken = self.api.take_chat(self.transferring)
             if taken is None:
+                if self.holds(self.transferring, chat_id):
+                    self.note_interference(f"another session of the transferring agent took chat {chat_id}")
+                    return chat_id
                 raise SetupError(
                     "the transferring agent could not take the new chat: does only the "
                     "transferring agent have visitor_skill, and is it Online?"
                 )
             if taken == chat_id:
                 return chat_id
-            # A chat left ringing by someone else: end it and take again.
+            if taken not in self.ours:
+                self.foreign(taken, "transferring")
+                if self.holds(self.transferring, chat_id):
+                    return chat_id
+                continue
+            # One of this run's own chats left ringing: end it and take again.
             self.end_chat(taken)
         raise SetupError("the transferring agent kept being offered other chats")
 
@@ -288,14 +326,28 @@ class Harness:
         """Whether the receiving agent can take this chat now (ending strays it is offered)."""
         for _ in range(STRAY_LIMIT):
             if self.api.ringing_count(self.receiving) == 0:
-                return False
+                return self.interference_took(chat_id)
             taken = self.api.take_chat(self.receiving, setup=False)
             if taken is None:
+                # something rang, yet nothing could be taken: another session took it first?
+                if self.holds(self.receiving, chat_id):
+                    self.note_interference(f"another session of the receiving agent took chat {chat_id}")
+                    return True
                 return False
             if taken == chat_id:
                 return True
+            if taken not in self.ours:
+                self.foreign(taken, "receiving")
+                if self.holds(self.receiving, chat_id):
+                    return True
+                continue
             self.end_chat(taken)
         return False
+
+    def interference_took(self, chat_id: str) -> bool:
+        """Nothing rang for the receiving agent: had another client's session of the same agent
+        taken our chat already? Only asked once another client was seen."""
+        return bool(self.interference) and self.holds(self.receiving, chat_id)
 
     def outcome(self, chat_id: str, exchange: Exchange) -> Outcome:
         """Probe where the chat is after a transfer attempt (this takes it, if it can)."""
