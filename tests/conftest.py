@@ -33,6 +33,20 @@ BEHAVIOUR_RULES = tuple(
     if rule.check == "suite" and rule.id != "openapi-contract"
     for argument in ("--rule", rule.id)
 )
+# The rules a [decisions] table changes: the decisions, and the MUST rules whose generators
+# widen to what a profile declares (a longer text, more characters, ids as strings).
+WIDENED_MUST = (
+    "transfer-success-status",
+    "agent-takes-precedence",
+    "text-optional",
+    "text-only-to-receiving-agent",
+)
+DECISION_RULES = tuple(
+    argument
+    for rule in rules().values()
+    if rule.check == "suite" and (rule.kind == "decision" or rule.id in WIDENED_MUST)
+    for argument in ("--rule", rule.id)
+)
 
 
 def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:

@@ -93,7 +93,12 @@ class RunOptions:
     def load_budget(self) -> None:
         """Load the run profile's Hypothesis settings, adjusted by --examples and --no-shrink."""
         settings.load_profile(self.profile)
-        overrides: dict[str, Any] = {"max_examples": self.examples} if self.examples else {}
+        overrides: dict[str, Any] = {}
+        if self.examples:
+            # --examples sizes the routing model's lives too: 10 steps an example, at most the
+            # profile's own length
+            steps = min(settings.get_profile(self.profile).stateful_step_count, 10 * self.examples)
+            overrides = {"max_examples": self.examples, "stateful_step_count": steps}
         if self.no_shrink:
             overrides["phases"] = [p for p in Phase if p not in (Phase.shrink, Phase.explain)]
         if overrides:
