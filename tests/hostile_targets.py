@@ -373,3 +373,12 @@ def signal_on_transfer(reached: threading.Event, number: int) -> Behaviour:
         return False
 
     return behaviour
+
+
+def delayed(seconds: float) -> Behaviour:
+    def behaviour(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
+        """Every answer, correct, but ``seconds`` late: a far target, not a dead one."""
+        time.sleep(seconds)  # the behaviour under test: a slow network between suite and target
+        return False
+
+    return behaviour

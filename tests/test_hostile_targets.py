@@ -262,3 +262,29 @@ def test_cleanup_after_a_killed_run_leaves_no_chat_open(tmp_path):
     # the killed run's own logins lapse; cleanup's own are gone
     assert after["bearers"] == left["bearers"], (left, after)
     assert again.returncode == 0 and "nothing to clean up" in again.stdout
+
+
+def test_a_slow_target_is_told_apart_from_a_dead_one_before_the_tests_run(tmp_path):
+    """Answers that come, but 150 ms late: the run says so after set-up, with the measured pace
+    and what it means for the run's length, and goes on to a verdict."""
+    with (
+        EmbeddedReference() as reference,
+        hostile.HostileTarget(reference.url, hostile.delayed(0.15)) as proxy,
+    ):
+        done = run_cli(
+            "run",
+            "--target-url",
+            proxy.url,
+            "--rule",
+            "text-optional",
+            "--no-report",
+            "--examples",
+            "2",
+            "--output",
+            str(tmp_path),
+        )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    line = next(line for line in done.stdout.splitlines() if line.startswith("slow target: "))
+    pace_ms = int(line.split()[2])
+    assert 150 <= pace_ms < 1000 and "min at this pace" in line, line
+    assert "misbehaved" not in done.stdout.lower()

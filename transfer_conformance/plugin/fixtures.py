@@ -11,18 +11,55 @@ from collections.abc import Iterator
 import pytest
 
 from transfer_conformance.errors import ExitCode
-from transfer_conformance.http.client import TargetMisbehaved, TargetUnreachable
+from transfer_conformance.http.client import RecordingClient, TargetMisbehaved, TargetUnreachable
 from transfer_conformance.http.har import CLEAN_UP, TrafficRecorder
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.plugin.state import INTERFERENCE_MARK, RunState, state_of
 from transfer_conformance.run.ledger import LEDGER_FILE, Ledger, read_leftovers
+from transfer_conformance.run.summary import PREVIOUS_FILE, RunSummary
 from transfer_conformance.target_api.api import ChatApi, client_for, point_at
 from transfer_conformance.target_api.calls import SetupError
 from transfer_conformance.target_api.checks import RuleCheck
 from transfer_conformance.target_api.harness import Harness
 
+# A request slower than this on average is a far target: the run says its pace up front.
+SLOW_REQUEST_S = 0.1
+# Requests a whole run of each profile sends on the reference (measured), when no earlier run
+# in the output folder says how many this target takes.
+TYPICAL_REQUESTS = {"dev": 2500, "ci": 4100, "nightly": 60000}
 
-def _start_harness(state: RunState) -> Harness:
+
+def pace_notice(state: RunState, client: RecordingClient) -> str:
+    """A line saying the target is slow and what that means for this run, or '' when it is not:
+    a slow target is told apart from a dead one early, in words, with its measured pace."""
+    if not client.sent:
+        return ""
+    pace = client.waited_s / client.sent
+    if pace < SLOW_REQUEST_S:
+        return ""
+    previous = RunSummary.load(state.options.output / PREVIOUS_FILE)
+    same = previous is not None and previous.run_profile == state.options.profile and previous.requests_sent
+    requests = (
+        previous.requests_sent if same and previous else TYPICAL_REQUESTS.get(state.options.profile, 4100)
+    )
+    budget = state.options.max_time or state.profile.max_time_s
+    estimate = requests * pace
+    profile = state.options.profile
+    return (
+        f"slow target: {pace * 1000:.0f} ms a request during set-up; a {profile} run sends about "
+        f"{requests:,} requests, about {estimate / 60:.0f} min at this pace "
+        f"(the run stops at {budget / 60:.0f} min)"
+    )
+
+
+def _say(config: pytest.Config, text: str) -> None:
+    """A line on the console now, past pytest's capture (said once, before the tests run)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print(f"\n{text}", flush=True)
+
+
+def _start_harness(state: RunState, config: pytest.Config) -> Harness:
     profile = state.profile
     if state.embedded is not None:
         point_at(profile, state.embedded)
@@ -43,7 +80,10 @@ def _start_harness(state: RunState) -> Harness:
     harness.bring_agents_online()
     if leftovers is not None and leftovers.chats:
         ended = harness.end_leftovers(leftovers.chats)
-        print(f"\nended {ended} chat(s) an earlier run on {state.options.output} left open")
+        _say(config, f"ended {ended} chat(s) an earlier run on {state.options.output} left open")
+    notice = pace_notice(state, client)
+    if notice:
+        _say(config, notice)
     return harness
 
 
@@ -57,7 +97,7 @@ def target(request: pytest.FixtureRequest) -> Harness:
         profile = state.profile
         where = f"target {profile.name} at {profile.base_url or '(embedded)'}"
         try:
-            _start_harness(state)
+            _start_harness(state, request.config)
         except TargetMisbehaved as error:
             state.setup_error = f"{where} answered set-up in a way the suite will not follow: {error}"
         except TargetUnreachable as error:

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
+from hypothesis import Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis.errors import InvalidArgument
 
 from strategies import TextDomain, use_domain
 from transfer_conformance.plugin import allure_steps, fixtures, results
+from transfer_conformance.plugin.allure_steps import rule_of
 from transfer_conformance.plugin.options import RunOptions
 from transfer_conformance.plugin.state import RUN, RunState
 from transfer_conformance.target_api.api import spawn_embedded
@@ -44,6 +48,24 @@ class RunSession:
         options.load_budget()
         # MUST generators widen only to what this profile explicitly declares the target accepts.
         use_domain(TextDomain.from_decisions(profile.decisions))
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """A rule that only reports (a SHOULD rule or a decision, without --strict) is not shrunk:
+        nobody asked for its minimal example, and shrinking against a slow target took most of a
+        run. --strict shrinks everything, as the gate then depends on it."""
+        if self.options.strict or self.options.no_shrink:
+            return
+        reported = settings(
+            settings.default, phases=[p for p in Phase if p not in (Phase.shrink, Phase.explain)]
+        )
+        for item in items:
+            rule = rule_of(item)
+            test = getattr(item, "obj", None)
+            if rule is None or rule.gating or not getattr(test, "is_hypothesis_test", False):
+                continue
+            # the same function serves every parametrized case: decorate it once
+            with contextlib.suppress(InvalidArgument):
+                reported(test)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
