@@ -52,6 +52,16 @@ STATES = (ONLINE, AWAY, OCCUPIED)
 PICK = st.integers(0, 255)
 KINDS = st.sampled_from(("agent", "skill", "both", "skill", "agent", "neither"))
 ENCODINGS = st.sampled_from(("json", "xml"))
+# The draws of a transfer step (by agent, skill, both or neither) and of a hand-over (to the
+# other agent: by agent, skill or both)
+TRANSFER = {
+    "pick": PICK,
+    "kind": KINDS,
+    "skill_pick": PICK,
+    "with_text": st.booleans(),
+    "encoding": ENCODINGS,
+}
+HAND_OVER = {**TRANSFER, "kind": st.sampled_from(("agent", "skill", "both"))}
 # Seconds a chat may ring before the model takes it (Accept Chat, note 2: 20 s sets Away).
 RING_PATIENCE_S = 10.0
 
@@ -360,7 +370,7 @@ class RoutingMachine(RuleBasedStateMachine):
     def text_if(self, wanted: bool) -> str:
         return self.next_text() if wanted else ""
 
-    @rule(pick=PICK, kind=KINDS, skill_pick=PICK, with_text=st.booleans(), encoding=ENCODINGS)
+    @rule(**TRANSFER)
     def transfer(self, pick: int, kind: str, skill_pick: int, with_text: bool, encoding: str) -> None:
         """Any agent transfers any live chat: mostly its holder; sometimes a former holder, or
         the agent it only rings for (who must be refused)."""
@@ -401,13 +411,7 @@ class RoutingMachine(RuleBasedStateMachine):
         elif not is_error(exchange.status):
             self.fail(f"an error status: {expectation.why}", f"{exchange.status}", exchange)
 
-    @rule(
-        pick=PICK,
-        kind=st.sampled_from(("agent", "skill", "both")),
-        skill_pick=PICK,
-        with_text=st.booleans(),
-        encoding=ENCODINGS,
-    )
+    @rule(**HAND_OVER)
     def hand_over(self, pick: int, kind: str, skill_pick: int, with_text: bool, encoding: str) -> None:
         """The holder passes a chat to the other agent, who takes it: the hops of a chat's life
         (A to B, back to A, and on), by agent, skill or both, with or without text."""
@@ -455,29 +459,17 @@ class RoutingMachine(RuleBasedStateMachine):
 
     # Hypothesis picks among the rules evenly; hops are what this rule is about, so the
     # hand-over is offered three times and the general transfer twice.
-    @rule(
-        pick=PICK,
-        kind=st.sampled_from(("agent", "skill", "both")),
-        skill_pick=PICK,
-        with_text=st.booleans(),
-        encoding=ENCODINGS,
-    )
+    @rule(**HAND_OVER)
     def hand_over_again(self, pick: int, kind: str, skill_pick: int, with_text: bool, encoding: str) -> None:
         self.hand_over(pick, kind, skill_pick, with_text, encoding)
 
-    @rule(
-        pick=PICK,
-        kind=st.sampled_from(("agent", "skill", "both")),
-        skill_pick=PICK,
-        with_text=st.booleans(),
-        encoding=ENCODINGS,
-    )
+    @rule(**HAND_OVER)
     def hand_over_once_more(
         self, pick: int, kind: str, skill_pick: int, with_text: bool, encoding: str
     ) -> None:
         self.hand_over(pick, kind, skill_pick, with_text, encoding)
 
-    @rule(pick=PICK, kind=KINDS, skill_pick=PICK, with_text=st.booleans(), encoding=ENCODINGS)
+    @rule(**TRANSFER)
     def transfer_again(self, pick: int, kind: str, skill_pick: int, with_text: bool, encoding: str) -> None:
         self.transfer(pick, kind, skill_pick, with_text, encoding)
 
