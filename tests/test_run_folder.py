@@ -2,14 +2,20 @@
 by one run at a time, its files private; the run's own files are replaced whole or not at all."""
 
 import os
+import resource
 import socket
 import stat
+import subprocess
+import sys
 
 import pytest
+import requests
 
+from reference_target.embedded import EmbeddedReference
 from tests.conftest import run_main
 from transfer_conformance.files import replacing
 from transfer_conformance.run import folder
+from transfer_contract.paths import CHECKOUT
 
 
 def closed_port_url():
@@ -77,3 +83,42 @@ def test_a_file_is_replaced_whole_or_not_at_all(tmp_path):
     with replacing(target) as stream:
         stream.write("the new run")
     assert target.read_text() == "the new run"
+
+
+@pytest.mark.run
+def test_a_full_disk_mid_run_still_cleans_up_and_ends_broken_naming_it(tmp_path):
+    """A write that fails mid-run (here: a file-size limit on the run's process, as a full disk
+    does): the run goes on, ends its chats and logs out, writes what it can, and exits 3 with
+    one line saying what could not be written; no traceback."""
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    with EmbeddedReference() as reference:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "transfer_conformance.cli",
+                "run",
+                "--target-url",
+                reference.url,
+                "--rule",
+                "routing-model",
+                "--no-report",
+                "--output",
+                str(tmp_path),
+            ],
+            cwd=CHECKOUT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            preexec_fn=small_files,
+            check=False,
+        )
+        state = requests.get(f"{reference.url}/_reference/state", timeout=5).json()
+    assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "verdict: broken: the traffic could not all be written" in done.stdout
+    assert "File too large" in done.stdout
+    assert (state["open_chats"], state["sessions"]) == (0, 0), state

@@ -246,6 +246,8 @@ def verdict_line(summary: RunSummary, verdicts: dict[str, RuleVerdict], code: in
             f"verdict: violated: {len(failing)} {'/'.join(levels)} rule{'s' if len(failing) != 1 else ''}: "
             + ", ".join(found.rule for found in failing)
         )
+    if code == ExitCode.BROKEN and summary.write_error:
+        return f"verdict: broken: {summary.write_error}"
     if code == ExitCode.BROKEN:
         broken = [rule for rule, found in verdicts.items() if found.verdict is Verdict.BROKEN]
         why = (
@@ -279,7 +281,10 @@ def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssue
         return ExitCode.USAGE
     summary = RunSummary.load(summary_path)
     if summary is None:
-        print("error: the run ended before writing a readable summary", file=sys.stderr)
+        print(
+            "verdict: broken: the run ended before writing a readable summary "
+            f"(is {output} full or unwritable?)"
+        )
         return ExitCode.BROKEN
     summary.first_seen = first_seen(summary, output / PREVIOUS_FILE)
     summary.save(summary_path)
@@ -312,8 +317,11 @@ def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssue
         except ReportError as error:
             # The verdict stands without the HTML; say why it is missing.
             print(f"report not generated: {error}", file=sys.stderr)
-    interrupted = code in (ExitCode.BROKEN, pytest.ExitCode.INTERRUPTED)
+    interrupted = code in (ExitCode.BROKEN, pytest.ExitCode.INTERRUPTED) or bool(summary.write_error)
     result = exit_code(verdicts, interrupted=interrupted)
+    if summary.write_error:
+        print(f"\nnot everything could be written: {summary.write_error}")
+        result = ExitCode.BROKEN
     print(count_line(summary, verdicts))
     print(verdict_line(summary, verdicts, result))
     return result

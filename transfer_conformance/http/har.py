@@ -108,24 +108,44 @@ class TrafficRecorder:
         # Calls sent at once (the concurrency rules) answer on several threads; a text stream is
         # not thread-safe, and interleaved writes once split a UTF-8 character in two.
         self.lock = threading.Lock()
+        # Why the traffic could not all be written (a full disk): the run goes on, cleans up,
+        # writes what it can, and ends broken naming it.
+        self.error = ""
 
     def listen(self, exchange: Exchange) -> None:
         line = json.dumps(har_entry(exchange, self.test, self.rule), ensure_ascii=False) + "\n"
         with self.lock:
-            self.stream.write(line)
+            if self.error:
+                return
+            try:
+                self.stream.write(line)
+            except OSError as error:
+                self.error = f"{self.partial}: {error.strerror or error}"
 
     def testing(self, test: str, rule: str | None) -> None:
         self.test, self.rule = test, rule
 
-    def finish(self) -> Path:
-        """Write the HAR document (every known secret masked once more) and drop the side file."""
+    def finish(self) -> Path | None:
+        """Write the HAR document (every known secret masked once more) and drop the side file;
+        None, with ``error`` set, when it could not be written whole."""
         with self.lock:
-            self.stream.close()
-        with replacing(self.path) as out, self.partial.open(encoding="utf-8") as entries:
-            creator = {"name": "transfer-conformance", "version": __version__}
-            out.write('{"log": {"version": "1.2", "creator": ' + json.dumps(creator) + ', "entries": [')
-            for number, line in enumerate(entries):
-                out.write(("," if number else "") + "\n" + REGISTRY.mask(line.rstrip("\n")))
-            out.write("\n]}}\n")
+            try:
+                self.stream.close()
+            except OSError as error:
+                self.error = self.error or f"{self.partial}: {error.strerror or error}"
+        try:
+            with (
+                replacing(self.path) as out,
+                self.partial.open(encoding="utf-8", errors="replace") as entries,
+            ):
+                creator = {"name": "transfer-conformance", "version": __version__}
+                out.write('{"log": {"version": "1.2", "creator": ' + json.dumps(creator) + ', "entries": [')
+                for number, line in enumerate(entries):
+                    if line.endswith("\n"):  # a last line cut short by the error is left out
+                        out.write(("," if number else "") + "\n" + REGISTRY.mask(line.rstrip("\n")))
+                out.write("\n]}}\n")
+        except OSError as error:
+            self.error = self.error or f"{self.path}: {error.strerror or error}"
+            return None
         self.partial.unlink()
         return self.path

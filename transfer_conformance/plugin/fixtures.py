@@ -163,6 +163,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                 step()
     if state.traffic is not None:
         state.traffic.finish()
+        if state.traffic.error:
+            state.write_error = f"the traffic could not all be written ({state.traffic.error})"
     if state.ledger is not None:
         state.ledger.close()
     if state.embedded is not None:

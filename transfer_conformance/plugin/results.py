@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -183,7 +184,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     discovered = state.options.discover
     if discovered and state.observations is not None:
         discovered.write_text(REGISTRY.mask(json.dumps(state.observations, indent=1)), encoding="utf-8")
-    summary_of(state).save(state.options.summary_path)
+    try:
+        summary_of(state).save(state.options.summary_path)
+    except OSError as error:
+        # The command says the run is broken (no readable summary); the cause in one line.
+        print(f"\nerror: the run's summary could not be written: {error.strerror or error}", file=sys.stderr)
 
 
 def _not_judged_beside_another_client(results: list[Result], signs: list[str]) -> None:
@@ -224,4 +229,5 @@ def summary_of(state: RunState) -> RunSummary:
         requests_sent=harness.api.client.sent if harness else 0,
         request_seconds=round(harness.api.client.waited_s, 3) if harness else 0.0,
         interference=list(harness.interference) if harness else [],
+        write_error=state.write_error,
     )

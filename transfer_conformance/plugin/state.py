@@ -37,6 +37,8 @@ class RunState:
     stopped_because: str = ""
     traffic: TrafficRecorder | None = None
     ledger: Ledger | None = None
+    # what the run could not write (a full disk): it ends broken, naming it
+    write_error: str = ""
     # discover mode: what each decision check saw, instead of judging it
     observations: list[dict[str, Any]] | None = None
 

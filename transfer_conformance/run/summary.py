@@ -128,6 +128,8 @@ class RunSummary:
     first_seen: dict[str, float] = field(default_factory=dict)
     # signs that another client used the same agents during the run (chat ids, states)
     interference: list[str] = field(default_factory=list)
+    # what the run could not write (a full disk): the run is broken, whatever it judged
+    write_error: str = ""
 
     def failed(self) -> list[Result]:
         return [result for result in self.results if result.outcome is Outcome.FAILED]
