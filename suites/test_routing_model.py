@@ -74,6 +74,14 @@ def stopping(target: Any) -> bool:
     return target.api.client.remaining() < margin
 
 
+def describe_call(kind: str, subject: Any) -> str:
+    if kind == "transfer":
+        return subject.describe()
+    if kind == "availability":
+        return f"the {subject[0]} agent sets {subject[1]}"
+    return f"the visitor ends {subject}"
+
+
 def choose(items: Any, pick: int) -> Any:
     """The ``pick``-th of ``items`` (modulo their number), or None when there are none."""
     items = list(items)
@@ -485,7 +493,7 @@ class RoutingMachine(RuleBasedStateMachine):
         def run(index: int, kind: str, subject: Any) -> None:
             start.wait()
             began = time.monotonic()
-            answer = self.api.visitor_end(self.chat_ids[subject]) if kind == "end" else self.send(subject)
+            answer = self.call(kind, subject)
             results[index] = (began, time.monotonic(), answer)
 
         threads = [threading.Thread(target=run, args=(i, *call)) for i, call in enumerate(calls)]
@@ -501,7 +509,7 @@ class RoutingMachine(RuleBasedStateMachine):
             began, ended, answer = result
             # no status (the call timed out): it may or may not have taken effect
             history.append(linearizable.Call(began, ended if answer.status else None, call, answer.status))
-        described = [c[1].describe() if c[0] == "transfer" else f"the visitor ends {c[1]}" for c in calls]
+        described = [describe_call(kind, subject) for kind, subject in calls]
         self.note("at once", " | ".join(described), *exchanges)
         verdict = linearizable.check(history, self.model, step)
         if not verdict.linearizable:
@@ -518,13 +526,25 @@ class RoutingMachine(RuleBasedStateMachine):
             if kind == "transfer" and subject.text:
                 self.texts_to_check.add(subject.chat)
 
+    def call(self, kind: str, subject: Any) -> Exchange:
+        """One call of a concurrent step: a transfer, the visitor's end, or an availability."""
+        if kind == "end":
+            return self.api.visitor_end(self.chat_ids[subject])
+        if kind == "availability":
+            role, state = subject
+            return self.api.set_availability(self.target.agents[role], state, setup=False)
+        return self.send(subject)
+
     def race_candidates(self) -> list[tuple[str, str]]:
         return [(key, role) for key, role in self.held_pairs() if self.model.state_of(other(role)) == ONLINE]
 
-    @rule(pick=PICK, kind=st.sampled_from(("one chat twice", "transfer and end", "two chats")))
+    @rule(
+        pick=PICK,
+        kind=st.sampled_from(("one chat twice", "transfer and end", "two chats", "transfer and away")),
+    )
     def calls_at_once(self, pick: int, kind: str) -> None:
-        """Two transfers of one chat, transfers of two chats of one agent, or a transfer while
-        the visitor ends the chat, sent at the same moment."""
+        """Two transfers of one chat, transfers of two chats of one agent, a transfer while the
+        visitor ends the chat, or a transfer while the receiver goes Away, sent at once."""
         chosen = choose(self.candidates(self.race_candidates), pick)
         if chosen is None:
             return
@@ -537,6 +557,8 @@ class RoutingMachine(RuleBasedStateMachine):
             self.at_once([("transfer", first), ("transfer", Order(sender, another, agent=receiver))])
         elif kind == "transfer and end":
             self.at_once([("transfer", first), ("end", key)])
+        elif kind == "transfer and away" and not self.model.ringing_for(receiver):
+            self.transfer_while_the_receiver_goes_away(key, sender)
         else:
             skills = [s for s in self.model.layout.skills_of(receiver) if s in self.target.ids.skills]
             second = (
@@ -545,6 +567,20 @@ class RoutingMachine(RuleBasedStateMachine):
                 else Order(sender, key, agent=receiver)
             )
             self.at_once([("transfer", first), ("transfer", second)])
+
+    def transfer_while_the_receiver_goes_away(self, key: str, sender: str) -> None:
+        """A transfer to the other agent's skill (its id, if it has no skill of the profile's)
+        while that agent goes Away: either order explains a conformant answer. Where the transfer
+        won, the chat then rings for an agent who is Away, which the pages leave open: the
+        visitor ends it, and the model judges it no further."""
+        receiver = other(sender)
+        skills = [s for s in self.model.layout.skills_of(receiver) if s in self.target.ids.skills]
+        order = Order(sender, key, skill=skills[0]) if skills else Order(sender, key, agent=receiver)
+        self.at_once([("transfer", order), ("availability", (receiver, AWAY))])
+        if self.model.chat(key).rings_for == receiver and self.model.state_of(receiver) != ONLINE:
+            exchange = self.api.visitor_end(self.chat_ids[key])
+            self.note("the visitor ends the chat", f"{key}, ringing for an agent now Away", exchange)
+            self.model = self.model.ended(key)
 
     # ------------------------------------------------------------------ invariants
     @invariant()

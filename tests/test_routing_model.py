@@ -108,3 +108,28 @@ def test_a_transfer_while_the_visitor_ends():
     # but a transfer answered before the end began must have been judged on a live chat
     history = [linearizable.Call(0.0, 1.0, transfer, 400), linearizable.Call(2.0, 3.0, ("end", "chat1"), 201)]
     assert not linearizable.check(history, state, step).linearizable
+
+
+def test_a_transfer_while_the_receiver_goes_away():
+    state = held_by_transferring()
+    transfer = ("transfer", Order(TRANSFERRING, "chat1", skill="available"))
+    away = ("availability", (RECEIVING, AWAY))
+    for answer in (200, 400):
+        history = [linearizable.Call(0.0, 1.0, transfer, answer), linearizable.Call(0.0, 1.0, away, 200)]
+        assert linearizable.check(history, state, step).linearizable
+    # Away was set before the transfer was sent: the skill had no agent, so a 200 is impossible
+    history = [linearizable.Call(0.0, 1.0, away, 200), linearizable.Call(2.0, 3.0, transfer, 200)]
+    assert not linearizable.check(history, state, step).linearizable
+
+
+def test_an_unanswered_call_may_or_may_not_have_taken_effect():
+    state = held_by_transferring()
+    transfer = ("transfer", Order(TRANSFERRING, "chat1", agent=RECEIVING))
+    for second in (200, 404):
+        history = [
+            linearizable.Call(0.0, None, transfer),
+            linearizable.Call(
+                2.0, 3.0, ("transfer", Order(TRANSFERRING, "chat1", skill="available")), second
+            ),
+        ]
+        assert linearizable.check(history, state, step).linearizable

@@ -212,28 +212,34 @@ class Routing:
 
 
 # ---------------------------------------------------------------------- concurrent histories
-# Requests of a concurrent history: ("transfer", Order) or ("end", chat key). Answers: the HTTP
-# status, or None when none came.
+# Requests of a concurrent history: ("transfer", Order), ("end", chat key) or ("availability",
+# (role, state)). Answers: the HTTP status, or None when none came.
 
 
 def step(state: Hashable, request: Any, answer: Any) -> Sequence[Hashable]:
     """The linearizability check's model step: the states ``request`` answered ``answer`` may
-    lead to from ``state`` (none: that answer is impossible there)."""
+    lead to from ``state`` (none: that answer is impossible there). An unanswered call (None)
+    is placed here as one that took effect; the check also tries leaving it out."""
     assert isinstance(state, Routing)
     kind, subject = request
-    ok = answer is not None and 200 <= answer < 300
-    refused = answer is not None and answer >= 400
+    unanswered = answer is None
+    ok = unanswered or 200 <= answer < 300
+    refused = not unanswered and answer >= 400
+    if kind == "availability":
+        role, value = subject
+        # a refused change is not this model's to judge: it changed nothing
+        return [state.with_availability(role, value)] if ok else [state]
     if kind == "end":
         chat = dict(state.chats).get(subject)
         if chat is None or chat.ended:
-            return [state] if refused else []
+            return [state] if refused or unanswered else []
         return [state.ended(subject)] if ok else []
     expectation = state.expect(subject)
     if expectation.accepted is None:
         return [state]  # an open case never constrains the order
     if expectation.accepted:
-        return [state.transferred(subject, expectation)] if answer == 200 else []
-    return [state] if refused else []
+        return [state.transferred(subject, expectation)] if unanswered or answer == 200 else []
+    return [state] if refused or unanswered else []
 
 
 def replay(state: Routing, requests: Sequence[Any], answers: Sequence[Any], order: Sequence[int]) -> Routing:
