@@ -270,6 +270,11 @@ class RoutingMachine(RuleBasedStateMachine):
             if any(self.target.holds(self.target.agents[role], self.chat_ids[k]) for k in ringing):
                 self.target.note_interference(f"another session of the {role} agent took one of our chats")
                 self.broken(f"another client took a chat ringing for the {role} agent")
+            elsewhere = self.taken_elsewhere(ringing)
+            if elsewhere:
+                # on a shared staging another agent with the skill may take a chat sent to it
+                self.target.note_interference(elsewhere)
+                self.broken(elsewhere)
             self.fail(f"the {role} agent takes one of {list(ringing)}", "no chat was taken", exchange)
         key = keys.get(str(taken))
         if key is None:
@@ -286,6 +291,19 @@ class RoutingMachine(RuleBasedStateMachine):
         if any(hop.text for hop in self.model.chat(key).hops):
             self.texts_to_check.add(key)
         return key
+
+    def taken_elsewhere(self, keys: tuple[str, ...]) -> str:
+        """Which of ``keys`` an agent outside the profile holds, as the visitor reads it ('' if
+        none): a skill's other agents on a shared staging take what is routed to it."""
+        ours = {str(self.target.ids.agents["receiving"]), str(self.target.ids.agents["self"])}
+        for key in keys:
+            try:
+                holder = self.api.visitor_chat(self.chat_ids[key]).json()["chat"]["info"].get("agentId")
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            if holder not in (None, "") and str(holder) not in ours:
+                return f"{key} was taken by agent {holder}, who is not one of the profile's agents"
+        return ""
 
     def answer_long_rings(self) -> None:
         """Take what has rung for RING_PATIENCE_S: Accept Chat's note 2 lets a target set an
