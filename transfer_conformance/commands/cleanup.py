@@ -59,8 +59,7 @@ def clean_up(profile: TargetProfile, output: Path) -> int:
         return ExitCode.OK
     harness = Harness(ChatApi(profile, client_for(profile)), profile.ids())
     try:
-        for role, login in profile.agents.items():
-            harness.agents[role] = harness.api.auth.log_in(login)
+        harness.log_in_agents()
         ended = harness.end_leftovers(leftovers.chats)
         restored = []
         for role, state in leftovers.availability.items():

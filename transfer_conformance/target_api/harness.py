@@ -169,9 +169,13 @@ class Harness:
             self.clean_up()
 
     # ------------------------------------------------------------------ agents
-    def bring_agents_online(self) -> None:
+    def log_in_agents(self) -> None:
+        """Every agent of the profile logged in, with an agent session of its own."""
         for role, login in self.api.profile.agents.items():
             self.agents[role] = self.api.auth.log_in(login)
+
+    def bring_agents_online(self) -> None:
+        self.log_in_agents()
         for role, agent in self.agents.items():
             found = self.availability_of(agent)
             if found:
@@ -239,12 +243,7 @@ class Harness:
         restored = []
         for role in ("transferring", "receiving"):
             agent = self.agents[role]
-            answer = self.api.get_availability(agent)
-            try:
-                state = answer.json()["availability"]["chat"]
-            except (ValueError, KeyError, TypeError):
-                state = None
-            if state != "Online":
+            if self.availability_of(agent) != "Online":
                 self.api.expect_status(self.api.set_availability(agent, "Online"), 200)
                 restored.append(role)
         return restored
