@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -64,6 +66,8 @@ TRANSFER = {
 HAND_OVER = {**TRANSFER, "kind": st.sampled_from(("agent", "skill", "both"))}
 # Seconds a chat may ring before the model takes it (Accept Chat, note 2: 20 s sets Away).
 RING_PATIENCE_S = 10.0
+# What a check gives back once it has read: the judgment of those reads, made in a fixed order.
+Judge = Callable[[], None]
 
 
 def stopping(target: Any) -> bool:
@@ -331,7 +335,10 @@ class RoutingMachine(RuleBasedStateMachine):
         if exchange.status != 200:
             self.broken(f"the {role} agent could not set {state} ({exchange.status})")
         self.model = self.model.with_availability(role, state)
-        read = self.api.get_availability(agent)
+        # one state, read twice at once: the availability and the agent's information
+        read, info = self.target.together(
+            partial(self.api.get_availability, agent), partial(self.api.agent_info, agent)
+        )
         try:
             now = read.json()["availability"]["chat"]
         except (ValueError, KeyError, TypeError):
@@ -340,8 +347,7 @@ class RoutingMachine(RuleBasedStateMachine):
             self.fail(
                 f"the {role} agent's availability reads {state}, as just set", f"{now!r}", read, exchange
             )
-        # Retrieve Agent Information shows the same availability (one state, read twice)
-        info = self.api.agent_info(agent)
+        # Retrieve Agent Information shows the same availability
         try:
             shown = info.json()["info"]["availability"]["chat"]
         except (ValueError, KeyError, TypeError):
@@ -351,9 +357,12 @@ class RoutingMachine(RuleBasedStateMachine):
                 f"the {role} agent's information shows availability {state}", f"{info.status} {shown!r}", info
             )
 
-    def check_skills(self, key: str, role: str) -> None:
+    def check_skills(self, key: str, role: str) -> Judge:
         """The skills list of a chat is what the availability set now allows (every time)."""
         exchange = self.api.available_skills(self.target.agents[role], self.chat_ids[key])
+        return partial(self.judge_skills, key, role, exchange)
+
+    def judge_skills(self, key: str, role: str, exchange: Exchange) -> None:
         if exchange.status != 200:
             self.fail(f"the skills list of {key} for its holder", f"{exchange.status}", exchange)
         body = decode(exchange, "getAvailableSkills")
@@ -610,35 +619,47 @@ class RoutingMachine(RuleBasedStateMachine):
             return  # the step did nothing: nothing to look at again
         self.acted = False
         held = self.held_pairs()
-        for key, holder in held:
-            self.check_held(key, holder)
-        for role in ROLES:
-            if len(self.model.held_by(role)) >= 2:
-                self.check_read_together(role)
+        checks: list[Callable[[], Judge]] = [partial(self.check_held, key, holder) for key, holder in held]
+        checks += [
+            partial(self.check_read_together, role) for role in ROLES if len(self.model.held_by(role)) >= 2
+        ]
         if held:
             # one list a step, turn by turn: what availability allows now, every time it is asked
-            self.check_skills(*held[len(self.steps) % len(held)])
-        for key in sorted(self.texts_to_check):
-            self.check_visitor_never_sees_texts(key)
+            checks.append(partial(self.check_skills, *held[len(self.steps) % len(held)]))
+        checks += [partial(self.check_visitor_never_sees_texts, key) for key in sorted(self.texts_to_check)]
         self.texts_to_check.clear()
-        for role in ROLES:
-            expected = len(self.model.ringing_for(role))
-            count = self.api.ringing_count(self.target.agents[role])
+        checks += [partial(self.check_ringing, role) for role in ROLES]
+        # Every read of the step at once (nothing changes the state between them, so their order
+        # cannot change what they find), then judged one by one in this fixed order.
+        for judge in self.target.together(*checks):
+            judge()
+
+    def check_ringing(self, role: str) -> Judge:
+        read = self.api.incoming_requests(self.target.agents[role])
+
+        def judge() -> None:
+            expected, count = len(self.model.ringing_for(role)), self.api.ringing_of(read)
             if count < expected:
                 self.fail(
                     f"at least {expected} chat(s) ringing for the {role} agent: "
                     f"{list(self.model.ringing_for(role))}",
                     f"ringingCount {count}",
-                    self.api.client.history[-1],
+                    read,
                 )
 
-    def check_held(self, key: str, holder: str) -> None:
-        chat = self.model.chat(key)
+        return judge
+
+    def check_held(self, key: str, holder: str) -> Judge:
+        """Reads ``key`` as its holder; the judge: readable, its hops announced, its text there."""
         agent = self.target.agents[holder]
         read = self.api.agent_chat(agent, self.chat_ids[key])
+        events = self.target.all_events(read, agent) if read.status == 200 else []
+        return partial(self.judge_held, key, holder, read, events)
+
+    def judge_held(self, key: str, holder: str, read: Exchange, events: list[dict[str, Any]]) -> None:
+        chat = self.model.chat(key)
         if read.status != 200:
             self.fail(f"the {holder} agent, who holds {key}, can read it", f"{read.status}", read)
-        events = self.target.all_events(read, agent)
         announced = list(system_messages(events))
         wanted = [hop.message for hop in chat.hops]
         if not is_subsequence(wanted, announced):
@@ -665,12 +686,15 @@ class RoutingMachine(RuleBasedStateMachine):
                     read,
                 )
 
-    def check_read_together(self, holder: str) -> None:
+    def check_read_together(self, holder: str) -> Judge:
         """Retrieve Data for Multiple Chats gives each chat the agent holds. Only their presence is
         judged: that read has no `next` link (its page says so), so a target that pages events
         gives later ones only to a client that asks again from the ids it kept."""
         keys = self.model.held_by(holder)
         read = self.api.agent_chats(self.target.agents[holder], [self.chat_ids[key] for key in keys])
+        return partial(self.judge_read_together, holder, keys, read)
+
+    def judge_read_together(self, holder: str, keys: tuple[str, ...], read: Exchange) -> None:
         if read.status != 200:
             self.fail(f"the {holder} agent reads its chats {list(keys)} in one call", f"{read.status}", read)
         try:
@@ -686,16 +710,24 @@ class RoutingMachine(RuleBasedStateMachine):
                     f"{key} among the {holder} agent's chats read together", f"keys {sorted(found)}", read
                 )
 
-    def check_visitor_never_sees_texts(self, key: str) -> None:
+    def check_visitor_never_sees_texts(self, key: str) -> Judge:
         texts = [hop.text for hop in self.model.chat(key).hops if hop.text]
         if not texts:
-            return
+            return lambda: None
         chat_id = self.chat_ids[key]
+        seen_by_read = []
         for exchange in (self.api.visitor_chat(chat_id), self.api.visitor_events(chat_id)):
             seen = exchange.content.decode("utf-8", "replace")
             if exchange.status == 200 and exchange.content:
                 events = self.target.all_events(exchange, None)
                 seen += " ".join(str(event.get("text", "")) for event in events)
+            seen_by_read.append((exchange, seen))
+        return partial(self.judge_visitor_never_sees_texts, key, texts, seen_by_read)
+
+    def judge_visitor_never_sees_texts(
+        self, key: str, texts: list[str], seen_by_read: list[tuple[Exchange, str]]
+    ) -> None:
+        for exchange, seen in seen_by_read:
             for text in texts:
                 if text in seen:
                     self.fail(

@@ -191,3 +191,10 @@ def test_https_to_a_plain_port_asks_whether_http_was_meant(tmp_path):
     assert done.returncode == 3, done.stdout[-2000:]
     assert "did you mean http://" in done.stdout
     assert done.stdout.count("did you mean") == 1, "said once"
+
+
+@pytest.mark.parametrize(("value", "says"), [("0", "not a positive number"), ("33", "more than 32")])
+def test_concurrency_out_of_range_is_one_clear_line(value, says):
+    done = run_main("run", "--concurrency", value, "--no-report")
+    assert done.returncode == 2
+    assert says in done.stderr and "Traceback" not in done.stderr

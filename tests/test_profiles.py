@@ -120,6 +120,9 @@ def test_every_missing_variable_is_named_at_once(staging, monkeypatch):
             "must be true or false",
         ),
         (lambda text: text + "= broken", "not valid TOML"),
+        (lambda text: "concurrency = 2.5\n" + text, "concurrency must be a whole number, not 2.5"),
+        (lambda text: "concurrency = 0\n" + text, "concurrency must be between 1 and 32, not 0"),
+        (lambda text: 'concurrency = "4"\n' + text, "concurrency must be a number"),
     ],
 )
 def test_a_broken_profile_gets_a_clear_error(staging, edit, message):
@@ -150,3 +153,9 @@ def test_known_issue_matches_its_rule_on_its_targets(tmp_path):
     result = Result("suites/test_text_optional.py::t", "failed", rule="text-optional")
     assert known.find(result, "staging").ticket == "X-1"
     assert known.find(result, "reference") is None
+
+
+def test_concurrency_is_polite_by_default_and_set_by_the_profile(staging):
+    assert load_profile(str(staging)).concurrency == 4
+    staging.write_text("concurrency = 1\n" + staging.read_text())
+    assert load_profile(str(staging)).concurrency == 1

@@ -87,6 +87,8 @@ def checked_profile(options: RunOptions) -> TargetProfile:
         profile.with_url(options.target_url)
     if options.ignore_decisions:
         profile.decisions = {}
+    if options.concurrency:
+        profile.concurrency = options.concurrency
     return profile
 
 

@@ -13,11 +13,14 @@ import math
 import os
 import re
 import shlex
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_all
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from pyrate_limiter import Duration, Limiter, Rate
@@ -294,6 +297,18 @@ class Exchange:
 
 
 Listener = Callable[[Exchange], None]
+T = TypeVar("T")
+# Set in the client's own worker threads: a call made there runs its inner calls one by one
+# (a worker waiting on work queued behind it would wait forever).
+_pooled = threading.local()
+
+
+def _in_pool(call: Callable[[], T]) -> T:
+    _pooled.active = True
+    try:
+        return call()
+    finally:
+        _pooled.active = False
 
 
 class RecordingClient:
@@ -304,8 +319,13 @@ class RecordingClient:
         secrets: SecretRegistry = REGISTRY,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         retry_budget: RetryBudget | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.timeout_s = timeout_s
+        # Requests one test may have in flight at once (together()); 1 sends one at a time.
+        self.concurrency = max(1, int(concurrency))
+        self._pool: ThreadPoolExecutor | None = None
+        self._count_lock = threading.Lock()
         self.max_response_bytes = max_response_bytes
         # Monotonic times after which no request starts: the test's and the run's.
         self.test_deadline: float | None = None
@@ -335,7 +355,30 @@ class RecordingClient:
         self._grace_depth = 0
 
     def _session(self, retries: int) -> requests.Session:
-        return plain_session(self.max_response_bytes, bounded_retry(retries, self.retry_budget), 8)
+        pool = max(8, self.concurrency)
+        return plain_session(self.max_response_bytes, bounded_retry(retries, self.retry_budget), pool)
+
+    def together(self, *calls: Callable[[], T]) -> list[T]:
+        """Independent calls at once, at most ``concurrency`` in flight: a far target's latency
+        is paid once for them, not once each. The results come in the calls' order; every call
+        has ended when this returns (none is left in flight), and the first failure in the
+        calls' order is raised. Only for calls whose order cannot change what they find (reads
+        of a state nothing else changes meanwhile, or chats of their own): the verdicts are
+        then those of the same calls one by one.
+        """
+        if self.concurrency <= 1 or len(calls) <= 1 or getattr(_pooled, "active", False):
+            return [call() for call in calls]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="target")
+        futures = [self._pool.submit(_in_pool, call) for call in calls]
+        wait_for_all(futures)
+        return [future.result() for future in futures]
+
+    def close(self) -> None:
+        """Stop the worker threads of together() (the client still sends one at a time)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def forget_history(self) -> None:
         self.history.clear()
@@ -406,7 +449,8 @@ class RecordingClient:
 
     def _unanswered(self, exchange: Exchange) -> None:
         """Count a request that got no answer; enough in a row are an outage."""
-        self.unanswered += 1
+        with self._count_lock:
+            self.unanswered += 1
         if self.unanswered >= OUTAGE_AFTER and not self.outage:
             self.outage = (
                 f"the target stopped answering: {self.unanswered} requests in a row got no answer "
@@ -488,8 +532,9 @@ class RecordingClient:
         }
 
     def _record(self, exchange: Exchange) -> None:
-        self.sent += 1
-        self.waited_s += exchange.elapsed_ms / 1000
+        with self._count_lock:
+            self.sent += 1
+            self.waited_s += exchange.elapsed_ms / 1000
         self.history.append(exchange)
         for listener in self.listeners:
             listener(exchange)

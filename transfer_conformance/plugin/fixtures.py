@@ -158,7 +158,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if state.traffic is not None:
             state.traffic.testing(CLEAN_UP, None)
         # Each on its own: a clean-up that fails must not keep the agents logged in.
-        for step in (state.harness.clean_up, state.harness.log_out):
+        harness = state.harness
+        for step in (harness.clean_up, harness.end_kept, harness.log_out, harness.api.client.close):
             with contextlib.suppress(Exception):
                 step()
     if state.traffic is not None:

@@ -55,6 +55,7 @@ class RunOptions:
     no_report: bool = False
     known_issues: Path | None = None
     shared_output: bool = False
+    concurrency: int | None = None
 
     @classmethod
     def from_arguments(cls, args: argparse.Namespace) -> RunOptions:
@@ -75,6 +76,7 @@ class RunOptions:
             no_report=args.no_report,
             known_issues=Path(args.known_issues) if args.known_issues else None,
             shared_output=args.shared_output,
+            concurrency=args.concurrency,
         )
 
     @property
@@ -110,6 +112,14 @@ def positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def concurrency(text: str) -> int:
+    """Requests a test may have in flight at once: 1 (one at a time) to 32."""
+    value = positive(text)
+    if value > 32:
+        raise argparse.ArgumentTypeError(f"{text} is more than 32")
     return value
 
 
@@ -157,6 +167,11 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--seed", type=int, help="Hypothesis seed (dev and nightly; ci is derandomized)")
     run.add_argument("--examples", type=positive, help="override the profile's example budget")
     run.add_argument("--no-shrink", action="store_true", help="skip shrinking failures (faster)")
+    run.add_argument(
+        "--concurrency",
+        type=concurrency,
+        help="requests a test may have in flight at once, 1 to 32 (default: the profile's concurrency, 4)",
+    )
     run.add_argument(
         "--max-time",
         type=positive_seconds,

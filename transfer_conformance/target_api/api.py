@@ -34,6 +34,7 @@ def client_for(profile: TargetProfile) -> RecordingClient:
         profile.requests_per_second,
         max_response_bytes=profile.max_response_bytes,
         retry_budget=RetryBudget(profile.retry_after_cap_s, profile.retry_budget_s),
+        concurrency=profile.concurrency,
     )
 
 
@@ -137,12 +138,19 @@ class ChatApi:
         return location.split("?")[0].rstrip("/").rsplit("/", 1)[-1].removesuffix(".json")
 
     def ringing_count(self, agent: AgentContext) -> int:
-        exchange = self.client.send(
+        return self.ringing_of(self.incoming_requests(agent))
+
+    def incoming_requests(self, agent: AgentContext) -> Exchange:
+        return self.client.send(
             "GET",
             with_query(f"{agent.session_url}/incomingRequests"),
             title=f"count chats ringing for the {agent.role} agent",
             headers=self.headers(agent),
         )
+
+    @staticmethod
+    def ringing_of(exchange: Exchange) -> int:
+        """The ring count an incoming-requests read gives (0 when it gives none)."""
         if exchange.status != 200:
             return 0
         try:

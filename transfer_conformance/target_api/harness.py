@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import pytest
 
@@ -28,6 +29,7 @@ TRANSFER_MESSAGES = (13, 15)
 MAX_EVENT_PAGES = 50
 STRAY_LIMIT = 20
 XML_FORM_RULE = "decision-xml-transfer-form"
+T = TypeVar("T")
 
 
 def as_list(value: Any) -> list[Any]:
@@ -121,6 +123,8 @@ class Harness:
         self.profile = api.profile
         self.agents: dict[str, AgentContext] = {}
         self.created: list[str] = []
+        # chats kept over many examples (kept_chat), ended at the end of the test that kept them
+        self.kept: list[str] = []
         # every chat this run opened; any other chat its agents meet is another client's
         self.ours: set[str] = set()
         # what another client on the same agents was seen doing, in order
@@ -168,21 +172,38 @@ class Harness:
         finally:
             self.clean_up()
 
+    def together(self, *calls: Callable[[], T]) -> list[T]:
+        """Independent calls at once, within the profile's concurrency (RecordingClient.together)."""
+        return self.api.client.together(*calls)
+
     # ------------------------------------------------------------------ agents
     def log_in_agents(self) -> None:
-        """Every agent of the profile logged in, with an agent session of its own."""
-        for role, login in self.api.profile.agents.items():
-            self.agents[role] = self.api.auth.log_in(login)
+        """Every agent of the profile logged in, with an agent session of its own (all at once)."""
+        logins = self.api.profile.agents
+
+        def log_in(role: str) -> None:
+            # kept as soon as it is made: a set-up that fails half-way logs out whoever it logged in
+            self.agents[role] = self.api.auth.log_in(logins[role])
+
+        try:
+            self.together(*(partial(log_in, role) for role in logins))
+        finally:
+            # the profile's order, whichever answered first
+            self.agents = {role: self.agents[role] for role in logins if role in self.agents}
 
     def bring_agents_online(self) -> None:
         self.log_in_agents()
-        for role, agent in self.agents.items():
-            found = self.availability_of(agent)
-            if found:
-                self.ledger("availability", f"{role} {found}")
-        for role, agent in self.agents.items():
+        roles = list(self.agents)
+        found = self.together(*(partial(self.availability_of, self.agents[role]) for role in roles))
+        for role, availability in zip(roles, found, strict=True):
+            if availability:
+                self.ledger("availability", f"{role} {availability}")
+
+        def set_state(role: str) -> None:
             state = "Away" if role == "away" else "Online"
-            self.api.expect_status(self.api.set_availability(agent, state), 200)
+            self.api.expect_status(self.api.set_availability(self.agents[role], state), 200)
+
+        self.together(*(partial(set_state, role) for role in roles))
         if not self.xml_form:
             self.find_xml_form()
 
@@ -211,9 +232,10 @@ class Harness:
         """The agents whose availability is not what this run last set (Online by default): set
         by another client, or by the target after a chat rang unanswered (Accept Chat, note 2)."""
         changed = []
-        for role in ("transferring", "receiving"):
+        roles = ("transferring", "receiving")
+        found_all = self.together(*(partial(self.availability_of, self.agents[role]) for role in roles))
+        for role, found in zip(roles, found_all, strict=True):
             expected = self.api.availability_set.get(role, "Online")
-            found = self.availability_of(self.agents[role])
             if found is not None and found != expected:
                 changed.append(f"the {role} agent is {found}, which this run did not set (it set {expected})")
         return changed
@@ -240,12 +262,14 @@ class Harness:
         """Make sure the transferring and receiving agents are Online before a test that needs
         them, setting them back where the target changed them (a real one sets an agent Away
         whose chat rang unanswered); the roles restored."""
-        restored = []
-        for role in ("transferring", "receiving"):
-            agent = self.agents[role]
-            if self.availability_of(agent) != "Online":
-                self.api.expect_status(self.api.set_availability(agent, "Online"), 200)
-                restored.append(role)
+        roles = ("transferring", "receiving")
+        found = self.together(*(partial(self.availability_of, self.agents[role]) for role in roles))
+        restored = [role for role, availability in zip(roles, found, strict=True) if availability != "Online"]
+
+        def set_online(role: str) -> None:
+            self.api.expect_status(self.api.set_availability(self.agents[role], "Online"), 200)
+
+        self.together(*(partial(set_online, role) for role in restored))
         return restored
 
     @property
@@ -257,10 +281,12 @@ class Harness:
         return self.agents["receiving"]
 
     def log_out(self) -> None:
+        def log_out(agent: AgentContext) -> None:
+            with contextlib.suppress(Exception):
+                self.api.auth.logout(agent)
+
         with self.api.client.grace():
-            for agent in self.agents.values():
-                with contextlib.suppress(Exception):
-                    self.api.auth.logout(agent)
+            self.together(*(partial(log_out, agent) for agent in self.agents.values()))
 
     # ------------------------------------------------------------------ chats
     def ring_new_chat(self) -> str:
@@ -319,12 +345,30 @@ class Harness:
         deadline (clean-up gets a grace window of its own)."""
         with self.api.client.grace():
             while self.created:
-                self.end_chat(self.created.pop())
+                chats, self.created[:] = list(reversed(self.created)), []
+                # each chat ends on its own: the order of ending cannot matter
+                self.together(*(partial(self.end_chat, chat_id) for chat_id in chats))
 
-    def receiver_takes(self, chat_id: str) -> bool:
-        """Whether the receiving agent can take this chat now (ending strays it is offered)."""
+    def kept_chat(self) -> str:
+        """A chat taken by the transferring agent that outlives the example: for calls that only
+        read it, whose examples need not each open one. ``end_kept`` ends it."""
+        chat_id = self.open_chat()
+        self.created.remove(chat_id)
+        self.kept.append(chat_id)
+        return chat_id
+
+    def end_kept(self) -> None:
+        with self.api.client.grace():
+            kept, self.kept[:] = list(self.kept), []
+            self.together(*(partial(self.end_chat, chat_id) for chat_id in kept))
+
+    def receiver_takes(self, chat_id: str, ringing: int | None = None) -> bool:
+        """Whether the receiving agent can take this chat now (ending strays it is offered);
+        ``ringing``: the ring count just read, if it was."""
         for _ in range(STRAY_LIMIT):
-            if self.api.ringing_count(self.receiving) == 0:
+            count = self.api.ringing_count(self.receiving) if ringing is None else ringing
+            ringing = None
+            if count == 0:
                 return self.interference_took(chat_id)
             taken = self.api.take_chat(self.receiving, setup=False)
             if taken is None:
@@ -350,18 +394,25 @@ class Harness:
 
     def outcome(self, chat_id: str, exchange: Exchange) -> Outcome:
         """Probe where the chat is after a transfer attempt (this takes it, if it can)."""
-        first = self.api.agent_chat(self.transferring, chat_id)
+        first, ringing = self.together(
+            partial(self.api.agent_chat, self.transferring, chat_id),
+            partial(self.api.ringing_count, self.receiving),
+        )
         holds = first.status == 200
-        took = self.receiver_takes(chat_id)
-        if took:
-            view = self.api.agent_chat(self.receiving, chat_id)
-        elif holds:
-            view = first
-        else:
-            view = self.api.visitor_chat(chat_id)
+        took = self.receiver_takes(chat_id, ringing)
         reader = self.receiving if took else self.transferring if holds else None
-        announced = system_messages(self.all_events(view, reader)) if view.status == 200 else ()
-        return Outcome(exchange.status, holds, took, announced, self.visitor_state(chat_id) or "")
+
+        def announced() -> tuple[int, ...]:
+            if took:
+                view = self.api.agent_chat(self.receiving, chat_id)
+            elif holds:
+                view = first
+            else:
+                view = self.api.visitor_chat(chat_id)
+            return system_messages(self.all_events(view, reader)) if view.status == 200 else ()
+
+        messages, state = self.together(announced, partial(self.visitor_state, chat_id))
+        return Outcome(exchange.status, holds, took, messages, state or "")
 
     # ------------------------------------------------------------------ transfers
     def transfer(
@@ -499,15 +550,25 @@ class Harness:
 
     def still_with_first_agent(self, chat_id: str) -> tuple[bool, str]:
         """Whether nothing moved: the first agent holds the chat, unannounced, visitor chatting."""
-        first = self.api.agent_chat(self.transferring, chat_id)
+
+        def announced() -> tuple[Exchange, tuple[int, ...]]:
+            first = self.api.agent_chat(self.transferring, chat_id)
+            messages = (
+                system_messages(self.all_events(first, self.transferring)) if first.status == 200 else ()
+            )
+            return first, messages
+
+        (first, messages), ringing, state = self.together(
+            announced,
+            partial(self.api.ringing_count, self.receiving),
+            partial(self.visitor_state, chat_id),
+        )
         if first.status != 200:
             return False, f"the transferring agent can no longer read the chat ({first.status})"
-        announced = system_messages(self.all_events(first, self.transferring))
-        if announced:
-            return False, f"the chat announces a transfer (system messages {list(announced)})"
-        if self.api.ringing_count(self.receiving) and self.receiver_takes(chat_id):
+        if messages:
+            return False, f"the chat announces a transfer (system messages {list(messages)})"
+        if ringing and self.receiver_takes(chat_id, ringing):
             return False, "the receiving agent could take the chat"
-        state = self.visitor_state(chat_id)
         if state != "chatting":
             return False, f"the visitor's chat is {state!r}, not chatting"
         return True, "the chat stays with the transferring agent, unannounced, visitor chatting"
@@ -520,16 +581,22 @@ class Harness:
     def visitor_strings(self, chat_id: str) -> list[str]:
         """Every string the visitor can read about the chat, in both formats."""
         found: list[str] = []
-        for accept in ("json", "xml"):
-            chat = self.api.visitor_chat(chat_id, accept)
-            events = self.api.visitor_events(chat_id, accept)
-            for exchange, operation in ((chat, "getVisitorChat"), (events, "getVisitorChatEvents")):
-                found.append(exchange.content.decode("utf-8", "replace"))
-                if exchange.status == 200:
-                    with contextlib.suppress(Exception):
-                        found.extend(all_strings(decode(exchange, operation)))
-        # and every later page of events the visitor can follow
-        chat = self.api.visitor_chat(chat_id)
+        reads = [
+            (partial(read, chat_id, accept), operation)
+            for accept in ("json", "xml")
+            for read, operation in (
+                (self.api.visitor_chat, "getVisitorChat"),
+                (self.api.visitor_events, "getVisitorChatEvents"),
+            )
+        ]
+        answers = self.together(*(read for read, _ in reads))
+        for exchange, (_, operation) in zip(answers, reads, strict=True):
+            found.append(exchange.content.decode("utf-8", "replace"))
+            if exchange.status == 200:
+                with contextlib.suppress(Exception):
+                    found.extend(all_strings(decode(exchange, operation)))
+        # and every later page of events the visitor can follow from its JSON read of the chat
+        chat = answers[0]
         if chat.status == 200:
             with contextlib.suppress(Exception):
                 found.extend(all_strings(self.all_events(chat, None)))

@@ -53,6 +53,8 @@ class TargetProfile:
     retry_budget_s: float = 120.0
     test_timeout_s: float = 120.0
     max_time_s: float = 1800.0
+    # Requests a test may have in flight at once (independent reads, set-up and clean-up).
+    concurrency: int = 4
     # How the suite logs out: "cookie" (the documented Session_id and csrf) or "bearer".
     logout: str = "cookie"
     # Origins (scheme://host:port) beyond the profile's own URLs that links may point to.
@@ -111,7 +113,11 @@ LIMITS: dict[str, tuple[float, float, float]] = {
     "retry_budget_s": (120, 0, 86_400),
     "test_timeout_s": (120, 1, 86_400),
     "max_time_s": (1800, 1, 7 * 86_400),
+    # A polite default: a test's independent reads overlap, four at a time at most.
+    "concurrency": (4, 1, 32),
 }
+# Limits that count things: whole numbers only.
+WHOLE_LIMITS = {"max_response_bytes", "concurrency"}
 
 
 def limit(data: dict[str, Any], key: str, where: str) -> float:
@@ -119,6 +125,8 @@ def limit(data: dict[str, Any], key: str, where: str) -> float:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where}: {key} must be a number, not {value!r}")
+    if key in WHOLE_LIMITS and value != int(value):
+        raise ConfigError(f"{where}: {key} must be a whole number, not {value!r}")
     if not lowest <= value <= highest:
         raise ConfigError(f"{where}: {key} must be between {lowest:g} and {highest:g}, not {value!r}")
     return float(value)
@@ -319,6 +327,7 @@ def load_profile(target: str) -> TargetProfile:
             retry_budget_s=limits["retry_budget_s"],
             test_timeout_s=limits["test_timeout_s"],
             max_time_s=limits["max_time_s"],
+            concurrency=int(limits["concurrency"]),
             extra_origins=tuple(check_url(url, f"{where} origins") for url in extra),
             logout=logout,
         )
