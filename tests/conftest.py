@@ -1,17 +1,44 @@
 """Helpers of the project's own tests: run the CLI as a user does, in a folder of its own."""
 
 import contextlib
+import functools
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from transfer_conformance.cli import main
 from transfer_contract.catalogue import rules
 from transfer_contract.paths import CHECKOUT as ROOT
+
+GROUP_MARK = re.compile(r"xdist_group\(\"([^\"]+)\"\)")
+
+
+@functools.cache
+def group_of(path: str) -> str:
+    """The xdist_group a test module declares in its pytestmark ('' for none)."""
+    found = GROUP_MARK.search((ROOT / path).read_text(encoding="utf-8")) if path.endswith(".py") else None
+    return found.group(1) if found else ""
+
+
+class GroupedScheduling(LoadScopeScheduling):
+    """`--dist load`, except that a module marked with xdist_group goes to one worker with its
+    tests in a row, so that its module fixture (one whole run that many tests read) runs once.
+    xdist's own loadgroup renames the items to do this, which pytest 9 no longer reads: it sent
+    a group's tests to both workers, and each ran the shared run again."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return group_of(nodeid.split("::", 1)[0]) or nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> GroupedScheduling:
+    return GroupedScheduling(config, log)
+
 
 # A run that fails one rule with a catalogued fault (shared by the report and known-issue tests).
 FAILING_RUN = (

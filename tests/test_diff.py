@@ -3,7 +3,7 @@ and exits 1; of two reference runs it shows no change and exits 0."""
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_main
 from transfer_conformance.commands.diff import Change
 from transfer_conformance.run.verdicts import Verdict
 
@@ -48,12 +48,25 @@ def test_a_folder_without_a_run_is_a_usage_error(runs, tmp_path):
 def test_two_targets_run_now_show_their_different_decisions(tmp_path):
     """Both conformant, each judged by its own profile: no rule got worse (exit 0), and the
     statuses they chose differently are named."""
+    only = ("--rule", "decision-status-unavailable-skill", "--rule", "transfer-success-status")
     done = run_cli(
-        "diff", "--target", "reference", "--target", "variants/other-statuses", "--output", str(tmp_path)
+        "diff",
+        "--target",
+        "reference",
+        "--target",
+        "variants/other-statuses",
+        *only,
+        "--output",
+        str(tmp_path),
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "decision-status-unavailable-skill" in done.stdout
     assert "status seen only in B: POST {id}/agentSession/{id}/chat/{id}/transfer -> 422" in done.stdout
+
+
+def test_an_unknown_rule_of_a_diff_is_a_usage_error():
+    done = run_main("diff", "--target", "reference", "--target", "reference", "--rule", "no-such-rule")
+    assert done.returncode == 2 and "unknown rule no-such-rule" in done.stderr
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,9 @@ import yaml
 
 from transfer_contract.paths import EXAMPLES, RULES, SCHEMAS
 
+# libyaml's safe loader where PyYAML has it: the same documents, read about ten times faster
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 LEVELS = ("MUST", "SHOULD", "MAY")
 KINDS = ("documented", "derived", "decision")
 
@@ -73,7 +76,7 @@ def checked(data: Any, schema: str, where: str) -> Any:
 def rules() -> dict[str, Rule]:
     """The catalogue by rule id, in file order."""
     with RULES.open(encoding="utf-8") as handle:
-        data = checked(yaml.safe_load(handle), "rules.schema.json", RULES.name)
+        data = checked(yaml.load(handle, Loader=SAFE_LOADER), "rules.schema.json", RULES.name)
     entries = data["rules"]
     found: dict[str, Rule] = {}
     for entry in entries:
@@ -97,7 +100,7 @@ def rules() -> dict[str, Rule]:
     return found
 
 
-class _VectorLoader(yaml.SafeLoader):
+class _VectorLoader(SAFE_LOADER):  # type: ignore[misc,valid-type]
     """YAML with two tags that keep long vectors readable: !repeat [s, n] and !concat [...]."""
 
 
@@ -144,7 +147,7 @@ class Vector:
 
 def load_vector_file(path: Path) -> list[Vector]:
     with path.open(encoding="utf-8") as handle:
-        data = yaml.load(handle, Loader=_VectorLoader)  # a SafeLoader subclass
+        data = yaml.load(handle, Loader=_VectorLoader)  # a safe loader's subclass
     checked(data, "vectors.schema.json", f"examples/{path.name}")
     vectors = []
     for case in data["cases"]:

@@ -17,6 +17,9 @@ from referencing.jsonschema import DRAFT202012
 
 from transfer_contract.paths import OPENAPI
 
+# libyaml's safe loader where PyYAML has it: the same documents, read about ten times faster
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 SPEC_URI = "urn:transfer-conformance:chat-agent-api"
 
 
@@ -24,7 +27,7 @@ SPEC_URI = "urn:transfer-conformance:chat-agent-api"
 def openapi() -> dict[str, Any]:
     """The parsed OpenAPI document."""
     with OPENAPI.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=SAFE_LOADER)
 
 
 @dataclass(frozen=True)

@@ -202,13 +202,14 @@ def add_to_report(changes: list[Change], a: Path, b: Path) -> Path:
         raise DiffError(f"the report could not be built: {error}") from None
 
 
-def run_targets(targets: list[str], folder: Path) -> list[Path]:
-    """Run the suite against each target now, at the same time (each its own process), into
-    ``folder``/<n>; the run folders, in the order given."""
+def run_targets(targets: list[str], folder: Path, rule_ids: tuple[str, ...] = ()) -> list[Path]:
+    """Run the suite (only ``rule_ids``, if given) against each target now, at the same time
+    (each its own process), into ``folder``/<n>; the run folders, in the order given."""
     outputs = [folder / f"{number}-{Path(target).stem}" for number, target in enumerate(targets)]
+    only = [argument for rule_id in rule_ids for argument in ("--rule", rule_id)]
     processes = [
         subprocess.Popen(
-            run_command(target, output, "--no-report"),
+            run_command(target, output, "--no-report", *only),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -248,6 +249,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     diff.add_argument("--output", default=None, help="with --target: where the two runs go (reports/diff)")
     diff.add_argument(
+        "--rule", action="append", default=[], help="with --target: run only this rule (repeatable)"
+    )
+    diff.add_argument(
         "--timing-ms", type=float, default=200.0, help="report a median time change beyond this"
     )
     diff.add_argument("--markdown", type=Path, default=None, help="also write the diff as markdown here")
@@ -264,8 +268,13 @@ def command_diff(args: argparse.Namespace) -> int:
             raise UsageError("diff takes two run folders, or --target twice (two targets run now)")
         for target in args.target:
             load_profile(target)  # a clear error before anything runs
+        unknown = [rule_id for rule_id in args.rule if rule_id not in rules()]
+        if unknown:
+            raise UsageError(f"unknown rule {', '.join(unknown)}; see specs/rules.yaml")
         output = Path(args.output) if args.output else REPORTS / "diff"
-        folders = run_targets(args.target, output)
+        folders = run_targets(args.target, output, tuple(args.rule))
+    elif args.rule:
+        raise UsageError("--rule applies to --target (two targets run now), not to run folders")
     elif not (args.a and args.b):
         raise UsageError("diff takes two run folders, or --target twice (two targets run now)")
     return run_diff(folders[0], folders[1], args.timing_ms, args.markdown, args.report)

@@ -12,6 +12,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import InvalidArgument
 
 from strategies import TextDomain, use_domain
+from transfer_conformance.paths import hypothesis_cache
 from transfer_conformance.plugin import allure_steps, fixtures, results
 from transfer_conformance.plugin.allure_steps import rule_of
 from transfer_conformance.plugin.options import RunOptions
@@ -39,9 +40,9 @@ class RunSession:
         if options.discover:
             state.observations = []
         config.stash[RUN] = state
-        # Hypothesis' own files (its constants cache) go with the run's output, not into
-        # whatever folder the command runs in.
-        set_hypothesis_home_dir(options.output / ".hypothesis")
+        # Hypothesis' own files (caches only: no example database) go to the user's cache, not
+        # into whatever folder the command runs in.
+        set_hypothesis_home_dir(hypothesis_cache(options.output))
         if profile.embedded and not profile.base_url:
             # Started now, it comes up while pytest collects the suites.
             state.embedded = spawn_embedded(profile, options.faults)
