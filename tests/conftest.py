@@ -68,12 +68,6 @@ WIDENED_MUST = (
     "text-optional",
     "text-only-to-receiving-agent",
 )
-DECISION_RULES = tuple(
-    argument
-    for rule in rules().values()
-    if rule.check == "suite" and (rule.kind == "decision" or rule.id in WIDENED_MUST)
-    for argument in ("--rule", rule.id)
-)
 
 
 def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
