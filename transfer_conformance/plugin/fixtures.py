@@ -26,7 +26,7 @@ from transfer_conformance.target_api.harness import Harness
 SLOW_REQUEST_S = 0.1
 # Requests a whole run of each profile sends on the reference (measured), when no earlier run
 # in the output folder says how many this target takes.
-TYPICAL_REQUESTS = {"dev": 2500, "ci": 4100, "nightly": 60000}
+TYPICAL_REQUESTS = {"dev": 2500, "ci": 3900, "nightly": 60000}
 
 
 def pace_notice(state: RunState, client: RecordingClient) -> str:
@@ -40,7 +40,7 @@ def pace_notice(state: RunState, client: RecordingClient) -> str:
     previous = RunSummary.load(state.options.output / PREVIOUS_FILE)
     same = previous is not None and previous.run_profile == state.options.profile and previous.requests_sent
     requests = (
-        previous.requests_sent if same and previous else TYPICAL_REQUESTS.get(state.options.profile, 4100)
+        previous.requests_sent if same and previous else TYPICAL_REQUESTS.get(state.options.profile, 3900)
     )
     budget = state.options.max_time or state.profile.max_time_s
     estimate = requests * pace

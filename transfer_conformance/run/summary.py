@@ -121,7 +121,8 @@ class RunSummary:
     # why the run stopped before every test ran (its deadline, an interrupt, an outage)
     stopped: str = ""
     results: list[Result] = field(default_factory=list)
-    # every request the run sent (set-up, tests, clean-up) and the seconds spent waiting on them
+    # every request the run sent (set-up, tests, clean-up) and the seconds spent waiting on them,
+    # summed over requests (those in flight at once each count: the sum can exceed the run's time)
     requests_sent: int = 0
     request_seconds: float = 0.0
     # nodeid -> when a failing test first failed, carried over from run to run
