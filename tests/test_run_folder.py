@@ -14,6 +14,7 @@ import requests
 from reference_target.embedded import EmbeddedReference
 from tests.conftest import run_main
 from transfer_conformance.files import replacing
+from transfer_conformance.paths import hypothesis_cache
 from transfer_conformance.run import folder
 from transfer_contract.paths import CHECKOUT
 
@@ -122,3 +123,18 @@ def test_a_full_disk_mid_run_still_cleans_up_and_ends_broken_naming_it(tmp_path)
     assert "verdict: broken: the traffic could not all be written" in done.stdout
     assert "File too large" in done.stdout
     assert (state["open_chats"], state["sessions"]) == (0, 0), state
+
+
+def test_hypothesis_caches_go_to_the_users_cache_not_each_output_folder(tmp_path, monkeypatch):
+    """A fresh output folder must not make Hypothesis build its Unicode tables again (the UTF-8
+    one alone raised a run's peak memory by about 160 MB)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert hypothesis_cache(tmp_path / "out") == tmp_path / "cache" / "transfer-conformance" / "hypothesis"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert (
+        hypothesis_cache(tmp_path / "out")
+        == tmp_path / "home" / ".cache" / "transfer-conformance" / "hypothesis"
+    )
+    monkeypatch.delenv("HOME")
+    assert hypothesis_cache(tmp_path / "out") == tmp_path / "out" / ".hypothesis"
