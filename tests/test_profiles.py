@@ -5,6 +5,7 @@ import pytest
 from transfer_conformance.errors import ConfigError
 from transfer_conformance.run.known_issues import load_known_issues
 from transfer_conformance.run.summary import Result
+from transfer_conformance.target_api.api import client_for
 from transfer_conformance.target_api.profile import load_profile
 
 STAGING = """
@@ -159,3 +160,11 @@ def test_concurrency_is_polite_by_default_and_set_by_the_profile(staging):
     assert load_profile(str(staging)).concurrency == 4
     staging.write_text("concurrency = 1\n" + staging.read_text())
     assert load_profile(str(staging)).concurrency == 1
+
+
+def test_a_rate_limited_profile_gets_a_client(staging):
+    """A profile's requests_per_second builds the client's limiter (pyrate-limiter 4 changed its
+    Duration, which once made every rate-limited profile fail at set-up)."""
+    staging.write_text("requests_per_second = 0.5\n" + staging.read_text())
+    client = client_for(load_profile(str(staging)))
+    assert client._limiter is not None

@@ -4,6 +4,7 @@ results in order, nothing left in flight, and the first failure in order raised.
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -79,3 +80,15 @@ def test_calls_made_inside_a_call_run_one_by_one_instead_of_waiting_forever():
         assert client.together(lambda: outer(1), lambda: outer(2)) == [[1, 1, 11], [2, 2, 12]]
     finally:
         client.close()
+
+
+def test_a_rate_limit_paces_requests_however_many_are_in_flight():
+    """requests_per_second holds across the threads of together() (a lower bound only)."""
+    client = RecordingClient(requests_per_second=20, concurrency=4)
+    assert RecordingClient()._limiter is None
+    started = time.monotonic()
+    try:
+        client.together(*(lambda: client._limiter.try_acquire("target") for _ in range(5)))
+    finally:
+        client.close()
+    assert time.monotonic() - started >= 4 / 20 * 0.9

@@ -20,16 +20,18 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_all
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
-from pyrate_limiter import Duration, Limiter, Rate
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from transfer_conformance.errors import BrokenError
 from transfer_conformance.http.masking import REGISTRY, SecretRegistry
+
+if TYPE_CHECKING:
+    from pyrate_limiter import Limiter
 
 MAX_RECORDED_BODY = 16_384
 # How long clean-up may still talk to the target once a deadline has passed.
@@ -297,6 +299,17 @@ class Exchange:
 
 
 Listener = Callable[[Exchange], None]
+
+
+def rate_limiter(requests_per_second: float) -> Limiter:
+    """One request per interval. Imported here: most targets set no rate limit, and the
+    library costs every run's start-up a tenth of a second otherwise."""
+    from pyrate_limiter import Duration, Limiter, Rate
+
+    # Duration is a plain Enum in pyrate-limiter 4: its milliseconds are its int value
+    return Limiter(Rate(1, max(1, round(int(Duration.SECOND) / requests_per_second))))
+
+
 T = TypeVar("T")
 # Set in the client's own worker threads: a call made there runs its inner calls one by one
 # (a worker waiting on work queued behind it would wait forever).
@@ -345,11 +358,7 @@ class RecordingClient:
         self.sent = 0
         self.waited_s = 0.0
         # One request per interval: fractional rates (0.5 a second) pace as well as whole ones.
-        self._limiter = (
-            Limiter(Rate(1, max(1, round(Duration.SECOND / requests_per_second))))
-            if requests_per_second
-            else None
-        )
+        self._limiter = rate_limiter(requests_per_second) if requests_per_second else None
         self._plain = self._session(retries=0)
         self._retrying = self._session(retries=3)
         self._grace_depth = 0
