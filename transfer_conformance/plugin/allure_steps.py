@@ -165,7 +165,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """The report's environment: target, run profile, seed, strictness, XML form, version."""
+    """The report's environment: target, run profile, seed, strictness, requests at once, XML
+    form, version."""
     alluredir = getattr(session.config.option, "allure_report_dir", None)
     if not alluredir:
         return
@@ -176,6 +177,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         f"run.profile={state.options.profile}",
         f"seed={state.seed}",
         f"strict={state.options.strict}",
+        f"concurrency={state.profile.concurrency}",
         f"xml.transfer.form={state.xml_form}",
         f"suite.version={__version__}",
     ]
