@@ -42,6 +42,8 @@ def test_concurrency_gives_the_verdicts_of_one_request_at_a_time(tmp_path):
         outcomes[concurrency] = {
             r["nodeid"]: (r["rule"], r["outcome"]) for r in summary_of(output)["results"]
         }
+        # requests of one run at once are never taken for another client's
+        assert summary_of(output)["interference"] == []
         environment = (output / "allure-results" / "environment.properties").read_text(encoding="utf-8")
         assert f"concurrency={concurrency}\n" in environment
     assert outcomes["1"] == outcomes["8"]
