@@ -7,7 +7,7 @@ the transferring agent) and ends every chat it created when the test is over, pa
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -194,8 +194,7 @@ class Harness:
     def bring_agents_online(self) -> None:
         self.log_in_agents()
         roles = list(self.agents)
-        found = self.together(*(partial(self.availability_of, self.agents[role]) for role in roles))
-        for role, availability in zip(roles, found, strict=True):
+        for role, availability in self.availabilities(roles).items():
             if availability:
                 self.ledger("availability", f"{role} {availability}")
 
@@ -232,13 +231,17 @@ class Harness:
         """The agents whose availability is not what this run last set (Online by default): set
         by another client, or by the target after a chat rang unanswered (Accept Chat, note 2)."""
         changed = []
-        roles = ("transferring", "receiving")
-        found_all = self.together(*(partial(self.availability_of, self.agents[role]) for role in roles))
-        for role, found in zip(roles, found_all, strict=True):
+        for role, found in self.availabilities(("transferring", "receiving")).items():
             expected = self.api.availability_set.get(role, "Online")
             if found is not None and found != expected:
                 changed.append(f"the {role} agent is {found}, which this run did not set (it set {expected})")
         return changed
+
+    def availabilities(self, roles: Iterable[str]) -> dict[str, str | None]:
+        """Each role's availability as the target reads it now (read at once)."""
+        roles = list(roles)
+        found = self.together(*(partial(self.availability_of, self.agents[role]) for role in roles))
+        return dict(zip(roles, found, strict=True))
 
     def availability_of(self, agent: AgentContext) -> str | None:
         """The agent's chat availability as the target reads it (None when it cannot be read)."""
@@ -262,9 +265,8 @@ class Harness:
         """Make sure the transferring and receiving agents are Online before a test that needs
         them, setting them back where the target changed them (a real one sets an agent Away
         whose chat rang unanswered); the roles restored."""
-        roles = ("transferring", "receiving")
-        found = self.together(*(partial(self.availability_of, self.agents[role]) for role in roles))
-        restored = [role for role, availability in zip(roles, found, strict=True) if availability != "Online"]
+        found = self.availabilities(("transferring", "receiving"))
+        restored = [role for role, availability in found.items() if availability != "Online"]
 
         def set_online(role: str) -> None:
             self.api.expect_status(self.api.set_availability(self.agents[role], "Online"), 200)
@@ -343,11 +345,15 @@ class Harness:
     def clean_up(self) -> None:
         """End every chat this harness created; safe to call after a failure, and past a
         deadline (clean-up gets a grace window of its own)."""
+        while self.created:
+            chats, self.created[:] = list(reversed(self.created)), []
+            self.end_chats(chats)
+
+    def end_chats(self, chats: list[str]) -> None:
+        """End ``chats`` at once (each ends on its own: the order cannot matter), in clean-up's
+        grace window."""
         with self.api.client.grace():
-            while self.created:
-                chats, self.created[:] = list(reversed(self.created)), []
-                # each chat ends on its own: the order of ending cannot matter
-                self.together(*(partial(self.end_chat, chat_id) for chat_id in chats))
+            self.together(*(partial(self.end_chat, chat_id) for chat_id in chats))
 
     def kept_chat(self) -> str:
         """A chat taken by the transferring agent that outlives the example: for calls that only
@@ -358,9 +364,8 @@ class Harness:
         return chat_id
 
     def end_kept(self) -> None:
-        with self.api.client.grace():
-            kept, self.kept[:] = list(self.kept), []
-            self.together(*(partial(self.end_chat, chat_id) for chat_id in kept))
+        kept, self.kept[:] = list(self.kept), []
+        self.end_chats(kept)
 
     def receiver_takes(self, chat_id: str, ringing: int | None = None) -> bool:
         """Whether the receiving agent can take this chat now (ending strays it is offered);
