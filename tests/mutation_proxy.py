@@ -100,6 +100,9 @@ class MutationProxy:
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.server: uvicorn.Server | None = None
         self.thread: threading.Thread | None = None
+        # One client for every forwarded request: a client made per request (its TLS context)
+        # cost a run through the proxy more than the run itself.
+        self.client: httpx.AsyncClient | None = None
 
     async def forward(self, request: Request) -> Response:
         body = await request.body()
@@ -107,14 +110,14 @@ class MutationProxy:
         if self.mutation:
             body, _, _ = self.mutation(request.method, path.removesuffix(".json"), body, 0, b"")
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length",)}
-        async with httpx.AsyncClient() as client:
-            answer = await client.request(
-                request.method,
-                f"{self.upstream}{path}",
-                params=request.query_params,
-                headers=headers,
-                content=body,
-            )
+        assert self.client is not None
+        answer = await self.client.request(
+            request.method,
+            f"{self.upstream}{path}",
+            params=request.query_params,
+            headers=headers,
+            content=body,
+        )
         status, content = answer.status_code, answer.content
         if self.mutation:
             _, status, content = self.mutation(request.method, path, body, status, content)
@@ -134,10 +137,16 @@ class MutationProxy:
         self.sock.listen(128)
         started = threading.Event()
 
+        async def serve() -> None:
+            assert self.server is not None
+            async with httpx.AsyncClient() as client:
+                self.client = client
+                await self.server.serve(sockets=[self.sock])
+
         def run() -> None:
             loop = asyncio.new_event_loop()
             loop.call_soon(started.set)
-            loop.run_until_complete(self.server.serve(sockets=[self.sock]))
+            loop.run_until_complete(serve())
 
         self.thread = threading.Thread(target=run, daemon=True)
         self.thread.start()
