@@ -40,7 +40,9 @@ def pace_notice(state: RunState, client: RecordingClient) -> str:
     previous = RunSummary.load(state.options.output / PREVIOUS_FILE)
     same = previous is not None and previous.run_profile == state.options.profile and previous.requests_sent
     requests = (
-        previous.requests_sent if same and previous else TYPICAL_REQUESTS.get(state.options.profile, 3900)
+        previous.requests_sent
+        if same and previous
+        else TYPICAL_REQUESTS.get(state.options.profile, TYPICAL_REQUESTS["ci"])
     )
     budget = state.options.max_time or state.profile.max_time_s
     estimate = requests * pace

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from transfer_conformance.paths import REPORTS
 from transfer_conformance.run.summary import RUN_PROFILES, SUMMARY_FILE
+from transfer_conformance.target_api.profile import LIMITS
 
 _COMMON = {
     "deadline": None,
@@ -116,10 +117,11 @@ def positive(text: str) -> int:
 
 
 def concurrency(text: str) -> int:
-    """Requests a test may have in flight at once: 1 (one at a time) to 32."""
+    """Requests a test may have in flight at once, within the profile key's own range."""
     value = positive(text)
-    if value > 32:
-        raise argparse.ArgumentTypeError(f"{text} is more than 32")
+    highest = int(LIMITS["concurrency"][2])
+    if value > highest:
+        raise argparse.ArgumentTypeError(f"{text} is more than {highest}")
     return value
 
 
