@@ -1,12 +1,18 @@
 """Helpers of the project's own tests: run the CLI as a user does, in a folder of its own."""
 
+import atexit
 import contextlib
 import functools
 import io
 import json
+import os
 import re
+import select
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -70,15 +76,80 @@ WIDENED_MUST = (
 )
 
 
+class ForkServer:
+    """This test worker's tests/forkserver.py: the CLI forked from an interpreter that has
+    imported what a run needs (a new interpreter per run was a third of the self-test's CPU)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.forkserver"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        atexit.register(self.close)
+
+    def answer(self, deadline: float) -> dict | None:
+        """The server's next line, or None when the deadline passed first."""
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            return None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the fork server ended")
+        return json.loads(line)
+
+    def call(self, args: tuple[str, ...], timeout: float) -> subprocess.CompletedProcess:
+        assert self.process.stdin is not None
+        with tempfile.TemporaryDirectory(prefix="cli-") as folder:
+            out, err = Path(folder, "stdout"), Path(folder, "stderr")
+            request = {
+                "argv": list(args),
+                "cwd": str(ROOT),
+                "env": dict(os.environ),
+                "stdout": str(out),
+                "stderr": str(err),
+            }
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            deadline = time.monotonic() + timeout
+            started = self.answer(deadline + 30)
+            assert started is not None, "the fork server did not fork"
+            ended = self.answer(deadline)
+            if ended is None:
+                # The run and whatever it started (its own process group), as subprocess.run's
+                # timeout would; the server then reports the killed child.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(started["pid"], signal.SIGKILL)
+                self.answer(time.monotonic() + 30)
+                raise subprocess.TimeoutExpired(list(args), timeout)
+            done = subprocess.CompletedProcess(
+                args,
+                ended["status"],
+                out.read_text(encoding="utf-8", errors="replace"),
+                err.read_text(encoding="utf-8", errors="replace"),
+            )
+        done.peak_mb = ended["peak_kb"] / 1024  # type: ignore[attr-defined]
+        return done
+
+    def close(self) -> None:
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+
+
+@functools.cache
+def fork_server() -> ForkServer:
+    return ForkServer()
+
+
 def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "transfer_conformance.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        check=False,
-    )
+    """The CLI as a user runs it, in a process of its own: its exit code, stdout and stderr,
+    and (``peak_mb``) the process's peak memory."""
+    return fork_server().call(args, timeout)
 
 
 def run_main(*args: str) -> subprocess.CompletedProcess:
