@@ -7,8 +7,13 @@ import threading
 import time
 
 import pytest
+import requests
 
-from transfer_conformance.http.client import RecordingClient
+from reference_target.embedded import EmbeddedReference
+from transfer_conformance.http.client import RecordingClient, TargetDown
+from transfer_conformance.target_api.api import ChatApi
+from transfer_conformance.target_api.harness import Harness
+from transfer_conformance.target_api.profile import load_profile
 
 
 class InFlight:
@@ -92,3 +97,54 @@ def test_a_rate_limit_paces_requests_however_many_are_in_flight():
     finally:
         client.close()
     assert time.monotonic() - started >= 4 / 20 * 0.9
+
+
+def test_pending_clean_up_runs_once_before_anything_else_is_sent_or_overlapped():
+    client = RecordingClient(concurrency=4)
+    order: list[str] = []
+    client.pending = lambda: order.append("clean-up")
+    try:
+        client.together(lambda: order.append("a"), lambda: order.append("b"))
+        client.together(lambda: order.append("c"), lambda: order.append("d"))
+    finally:
+        client.close()
+    assert order[0] == "clean-up" and order.count("clean-up") == 1
+    assert sorted(order[1:]) == ["a", "b", "c", "d"]
+    # before a request too, even one that is never sent (the target is down)
+    client = RecordingClient()
+    client.pending, client.outage = (lambda: order.append("before the request")), "down"
+    with pytest.raises(TargetDown):
+        client.send("GET", "http://127.0.0.1:9/x", title="a read")
+    assert order[-1] == "before the request" and client.pending is None
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_an_examples_chats_end_with_the_next_chat_request_and_stay_out_of_its_evidence(concurrency):
+    """Harness.example leaves its chats to end with the next example's chat request (latency
+    overlapped; one at a time they end first, as before); the next example's history holds
+    only its own requests, and clean-up leaves nothing open."""
+    with EmbeddedReference() as server:
+        profile = load_profile("reference")
+        profile.base_url = profile.login_url = profile.visitor_url = server.url
+        harness = Harness(ChatApi(profile, RecordingClient(concurrency=concurrency)), profile.ids())
+        harness.bring_agents_online()
+        try:
+            with harness.example():
+                first = harness.open_chat()
+            assert harness.ending == [first], "left to end with the next request"
+            with harness.example():
+                second = harness.open_chat()
+                titles = [exchange.title for exchange in harness.api.client.history]
+                assert harness.ending == []
+            assert titles == [
+                "the visitor requests a chat",
+                "the transferring agent takes the next ringing chat",
+            ]
+            state = requests.get(f"{server.url}/_reference/state", timeout=5).json()
+            assert state["open_chats"] == 1, "the first chat ended, the second waits for the next request"
+            harness.clean_up()
+            state = requests.get(f"{server.url}/_reference/state", timeout=5).json()
+            assert state["open_chats"] == 0 and second not in harness.ending
+        finally:
+            harness.log_out()
+            harness.api.client.close()

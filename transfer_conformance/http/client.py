@@ -362,6 +362,15 @@ class RecordingClient:
         self._plain = self._session(retries=0)
         self._retrying = self._session(retries=3)
         self._grace_depth = 0
+        # Clean-up an example left for later (Harness.example): it runs before this client
+        # sends or overlaps anything else, so nothing sent afterwards can see it undone.
+        self.pending: Callable[[], None] | None = None
+
+    def settle(self) -> None:
+        """Run the clean-up left pending, if any (in the calling thread, once)."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending()
 
     def _session(self, retries: int) -> requests.Session:
         pool = max(8, self.concurrency)
@@ -375,7 +384,10 @@ class RecordingClient:
         of a state nothing else changes meanwhile, or chats of their own): the verdicts are
         then those of the same calls one by one.
         """
-        if self.concurrency <= 1 or len(calls) <= 1 or getattr(_pooled, "active", False):
+        if getattr(_pooled, "active", False):
+            return [call() for call in calls]
+        self.settle()
+        if self.concurrency <= 1 or len(calls) <= 1:
             return [call() for call in calls]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="target")
@@ -402,6 +414,8 @@ class RecordingClient:
         body: bytes | None = None,
         setup: bool = False,
     ) -> Exchange:
+        if self.pending is not None and not getattr(_pooled, "active", False):
+            self.settle()
         headers = dict(headers or {})
         masked_headers = {name: self.secrets.mask(value) for name, value in headers.items()}
         exchange = Exchange(

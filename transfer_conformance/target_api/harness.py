@@ -123,6 +123,8 @@ class Harness:
         self.profile = api.profile
         self.agents: dict[str, AgentContext] = {}
         self.created: list[str] = []
+        # Chats of an example that is over, not ended yet (end_later).
+        self.ending: list[str] = []
         # chats kept over many examples (kept_chat), ended at the end of the test that kept them
         self.kept: list[str] = []
         # every chat this run opened; any other chat its agents meet is another client's
@@ -170,7 +172,7 @@ class Harness:
                 error.exchanges = list(self.api.client.history)  # type: ignore[attr-defined]
             raise
         finally:
-            self.clean_up()
+            self.end_later()
 
     def together(self, *calls: Callable[[], T]) -> list[T]:
         """Independent calls at once, within the profile's concurrency (RecordingClient.together)."""
@@ -292,8 +294,13 @@ class Harness:
 
     # ------------------------------------------------------------------ chats
     def ring_new_chat(self) -> str:
-        """A new chat, ringing for the transferring agent (nobody takes it)."""
-        chat_id = self.api.request_chat()
+        """A new chat, ringing for the transferring agent (nobody takes it). The chats the
+        previous example left to end are ended while the visitor requests this one: two
+        chats of their own, so the order cannot change what either call finds."""
+        if self.ending and self.api.client.concurrency > 1:
+            chat_id, _ = self.together(self.api.request_chat, partial(self.end_quietly, self.take_ending()))
+        else:
+            chat_id = self.api.request_chat()
         self.created.append(chat_id)
         self.ours.add(chat_id)
         self.ledger("opened", chat_id)
@@ -342,9 +349,42 @@ class Harness:
             self.api.visitor_end(chat_id)
             self.ledger("ended", chat_id)
 
+    def end_later(self) -> None:
+        """An example's chats, ended with the next example's first chat request (their
+        latency overlapped), or before anything else is sent (RecordingClient.settle)."""
+        if self.created:
+            self.ending.extend(reversed(self.created))
+            self.created.clear()
+            self.api.client.pending = self.end_pending
+
+    def take_ending(self) -> list[str]:
+        chats, self.ending = self.ending, []
+        self.api.client.pending = None
+        return chats
+
+    def end_quietly(self, chats: list[str]) -> None:
+        """End chats of an example that is over, keeping their requests out of the current
+        example's history (its evidence and its replay are its own requests only)."""
+        mine: list[Exchange] = []
+        for chat_id in chats:
+            with contextlib.suppress(Exception):
+                mine.append(self.api.visitor_end(chat_id))
+                self.ledger("ended", chat_id)
+        history = self.api.client.history
+        history[:] = [exchange for exchange in history if not any(exchange is ended for ended in mine)]
+
+    def end_pending(self) -> None:
+        """The ending left pending, before anything else is sent (the client's settle hook)."""
+        history = self.api.client.history
+        before = len(history)
+        self.end_chats(self.take_ending())
+        # nothing else is sent meanwhile: what was added is the ending's
+        del history[before:]
+
     def clean_up(self) -> None:
         """End every chat this harness created; safe to call after a failure, and past a
         deadline (clean-up gets a grace window of its own)."""
+        self.api.client.settle()
         while self.created:
             chats, self.created[:] = list(reversed(self.created)), []
             self.end_chats(chats)
