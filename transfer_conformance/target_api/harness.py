@@ -344,10 +344,13 @@ class Harness:
             self.end_chat(taken)
         raise SetupError("the transferring agent kept being offered other chats")
 
-    def end_chat(self, chat_id: str) -> None:
+    def end_chat(self, chat_id: str) -> Exchange | None:
+        """The visitor ends the chat; the request, or None if it could not be sent or read."""
         with contextlib.suppress(Exception):
-            self.api.visitor_end(chat_id)
+            exchange = self.api.visitor_end(chat_id)
             self.ledger("ended", chat_id)
+            return exchange
+        return None
 
     def end_later(self) -> None:
         """An example's chats, ended with the next example's first chat request (their
@@ -365,13 +368,9 @@ class Harness:
     def end_quietly(self, chats: list[str]) -> None:
         """End chats of an example that is over, keeping their requests out of the current
         example's history (its evidence and its replay are its own requests only)."""
-        mine: list[Exchange] = []
-        for chat_id in chats:
-            with contextlib.suppress(Exception):
-                mine.append(self.api.visitor_end(chat_id))
-                self.ledger("ended", chat_id)
+        ended = {id(self.end_chat(chat_id)) for chat_id in chats}
         history = self.api.client.history
-        history[:] = [exchange for exchange in history if not any(exchange is ended for ended in mine)]
+        history[:] = [exchange for exchange in history if id(exchange) not in ended]
 
     def end_pending(self) -> None:
         """The ending left pending, before anything else is sent (the client's settle hook)."""
