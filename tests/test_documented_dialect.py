@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from reference_target.embedded import EmbeddedReference
-from tests.conftest import run_cli
+from tests.conftest import run_cli, summary_of
 from tests.hostile_targets import HostileTarget, passthrough
 from transfer_contract.paths import TARGETS
 
@@ -232,7 +232,9 @@ def test_unaccepted_chat_sets_its_agent_away(tmp_path):
 @pytest.mark.run
 def test_ci_run_passes_with_a_short_accept_timeout_and_logs_out_as_documented(tmp_path):
     """With a 2-second accept timeout a whole ci run passes strictly (no chat rings unanswered
-    for a profile agent), and after it every profile agent is logged out, by cookie and csrf."""
+    for a profile agent), every test passes, nothing is left behind (no chat open or ringing,
+    no session), and every profile agent is logged out, by cookie and csrf. (The self-test's one
+    whole strict run of the reference: tests/test_fault_matrix.py runs each fault's rule.)"""
     seed = short_accept_seed(tmp_path, 2)
     with EmbeddedReference(seed_path=seed) as served, HostileTarget(served.url, passthrough) as proxy:
         done = run_cli(
@@ -249,7 +251,15 @@ def test_ci_run_passes_with_a_short_accept_timeout_and_logs_out_as_documented(tm
         state = requests.get(f"{served.url}/_reference/state", timeout=5).json()
         logouts = [e for e in proxy.requests if e.path.endswith("/logout")]
     assert done.returncode == 0, done.stdout[-3000:]
-    assert state["bearers"] == 0 and state["sessions"] == 0 and state["open_chats"] == 0, state
+    results = summary_of(tmp_path / "reports")["results"]
+    assert results and all(r["outcome"] == "passed" for r in results if r["outcome"] != "skipped")
+    assert (tmp_path / "reports" / "junit.xml").exists()
+    assert (state["bearers"], state["sessions"], state["open_chats"], state["ringing_chats"]) == (
+        0,
+        0,
+        0,
+        0,
+    ), state
     assert len(logouts) == 3
     assert all("Session_id=" in e.headers.get("Cookie", "") and b"csrf" in e.body for e in logouts)
     assert not any("Authorization" in e.headers for e in logouts)
