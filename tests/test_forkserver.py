@@ -1,0 +1,38 @@
+"""The self-test's fork server (tests/forkserver.py) behaves as a new process per call would:
+the caller's environment at call time, exit codes, and a timeout that ends the whole run and
+leaves the server able to take the next call."""
+
+import os
+import subprocess
+
+import pytest
+
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.run
+
+
+def test_each_call_gets_the_callers_environment_and_exit_code(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRANSFER_FORK_CANARY", "set-after-the-server-started")
+    profile = tmp_path / "staging.toml"
+    profile.write_text(
+        'name = "staging"\nbase_url = "http://127.0.0.1:9"\naccount_id = "1"\nvisitor_skill = "Sales"\n'
+        'visitor_app_key_env = "TRANSFER_FORK_CANARY"\n'
+        '[agents.transferring]\nusername = "a"\npassword_env = "TRANSFER_FORK_CANARY"\nid = 1\n'
+        '[agents.receiving]\nusername = "b"\npassword_env = "TRANSFER_FORK_MISSING"\nid = 2\n'
+        "[skills]\navailable = 2\nunavailable = 3\nunknown = 4\nunknown_agent = 5\n",
+        encoding="utf-8",
+    )
+    done = run_cli("run", "--target", str(profile), "--no-report", "--output", str(tmp_path / "out"))
+    # the variable set after the server started is seen; the one never set is named
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "environment variables not set: TRANSFER_FORK_MISSING" in done.stderr
+    assert "TRANSFER_FORK_CANARY" not in done.stderr
+    assert os.environ["TRANSFER_FORK_CANARY"]
+
+
+def test_a_timeout_ends_the_run_and_the_server_takes_the_next_call(tmp_path):
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_cli("run", "--rule", "routing-model", "--no-report", "--output", str(tmp_path / "a"), timeout=1)
+    done = run_cli("run", "--rule", "nope", "--output", str(tmp_path / "b"))
+    assert done.returncode == 2 and "unknown rule nope" in done.stderr
