@@ -132,6 +132,7 @@ class ForkServer:
                 err.read_text(encoding="utf-8", errors="replace"),
             )
         done.peak_mb = ended["peak_kb"] / 1024  # type: ignore[attr-defined]
+        done.pid = started["pid"]  # type: ignore[attr-defined]
         return done
 
     def close(self) -> None:

@@ -1,9 +1,11 @@
 """The self-test's fork server (tests/forkserver.py) behaves as a new process per call would:
-the caller's environment at call time, exit codes, and a timeout that ends the whole run and
-leaves the server able to take the next call."""
+the caller's environment at call time, exit codes, a timeout that ends the whole run and
+leaves the server able to take the next call, and nothing the run forked outlives it."""
 
 import os
+import select
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +38,32 @@ def test_a_timeout_ends_the_run_and_the_server_takes_the_next_call(tmp_path):
         run_cli("run", "--rule", "routing-model", "--no-report", "--output", str(tmp_path / "a"), timeout=1)
     done = run_cli("run", "--rule", "nope", "--output", str(tmp_path / "b"))
     assert done.returncode == 2 and "unknown rule nope" in done.stderr
+
+
+def processes_in_group(group: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # the fields after the command's closing parenthesis: state, ppid, pgrp
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_the_forked_reference_serves_the_run_and_ends_with_it(tmp_path):
+    done = run_cli("run", "--rule", "text-optional", "--no-report", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "1 tests: 1 passed" in done.stdout
+    # The zygote and the reference it forked are in the run's process group; they end when the
+    # run's end of their socket and pipes closes.
+    for pid in processes_in_group(done.pid):
+        try:
+            handle = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        ended, _, _ = select.select([handle], [], [], 10)
+        os.close(handle)
+        assert ended, f"process {pid} of the run's group still lives 10 s after the run ended"
