@@ -4,11 +4,15 @@ scans every file of a run's output, this one included."""
 
 import json
 import threading
+from collections import Counter
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
 
+from reference_target.embedded import EmbeddedReference
 from tests.conftest import run_cli, summary_of
+from tests.hostile_targets import HostileTarget, passthrough
 
 pytestmark = pytest.mark.run
 
@@ -131,3 +135,31 @@ def test_exchanges_recorded_from_many_threads_at_once_make_a_valid_har(tmp_path)
     entries = json.loads(recorder.finish().read_text(encoding="utf-8"))["log"]["entries"]
     assert len(entries) == 16 * ENTRIES_PER_THREAD
     assert {entry["request"]["postData"]["text"] for entry in entries} == {text}
+
+
+def test_every_request_the_target_receives_is_in_the_har(tmp_path):
+    """What the report shows is all the run sent: a proxy in front of the reference counts the
+    requests it forwards, and the HAR holds the same ones (Schemathesis' ignored_auth probes
+    once went out through a session of their own, a third of the contract suite's requests)."""
+    with EmbeddedReference() as served, HostileTarget(served.url, passthrough) as proxy:
+        done = run_cli(
+            "run",
+            "--target-url",
+            proxy.url,
+            "--rule",
+            "openapi-contract",
+            "--rule",
+            "transfer-success-status",
+            "--examples",
+            "2",
+            "--no-report",
+            "--output",
+            str(tmp_path),
+        )
+        received = Counter((exchange.method, exchange.path.split("?")[0]) for exchange in proxy.requests)
+    assert done.returncode == 0, done.stdout[-2000:]
+    entries = json.loads((tmp_path / "traffic.har").read_text(encoding="utf-8"))["log"]["entries"]
+    recorded = Counter(
+        (entry["request"]["method"], urlsplit(entry["request"]["url"]).path) for entry in entries
+    )
+    assert recorded == received, (recorded - received) or (received - recorded)
