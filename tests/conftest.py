@@ -8,6 +8,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
+from tests.forkserver import Zygote, fork_references
 from transfer_conformance.cli import main
 from transfer_contract.catalogue import rules
 from transfer_contract.paths import CHECKOUT as ROOT
@@ -135,6 +137,18 @@ class ForkServer:
         done.pid = started["pid"]  # type: ignore[attr-defined]
         return done
 
+    def zygote(self) -> Zygote:
+        """A zygote of this server's warm interpreter for the worker's own embedded references."""
+        assert self.process.stdin is not None
+        path = Path(tempfile.mkdtemp(prefix="zygote-")) / "socket"
+        self.process.stdin.write(json.dumps({"zygote": str(path)}) + "\n")
+        self.process.stdin.flush()
+        assert self.answer(time.monotonic() + 60) is not None, "the fork server did not fork"
+        zygote = Zygote.at(str(path))
+        # connected: the name is no longer needed
+        shutil.rmtree(path.parent)
+        return zygote
+
     def close(self) -> None:
         if self.process.stdin is not None and not self.process.stdin.closed:
             self.process.stdin.close()
@@ -145,6 +159,19 @@ class ForkServer:
 @functools.cache
 def fork_server() -> ForkServer:
     return ForkServer()
+
+
+@functools.cache
+def worker_zygote() -> Zygote:
+    return fork_server().zygote()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The references tests start are forked from the fork server's warm interpreter too: a new
+    # interpreter per reference spends half a second of CPU on imports (the fault matrix alone
+    # starts thirty). The path a real run takes is covered: tests/test_reference_target.py
+    # starts one in a new interpreter, and tests/test_wheel.py runs the installed command.
+    fork_references(worker_zygote)
 
 
 def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:

@@ -29,7 +29,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import traceback
+from collections.abc import Callable
 
 
 def warm() -> None:
@@ -63,7 +65,11 @@ class Zygote:
     It is in the run's process group (a timeout kills it with the run), and it exits when the
     run does (its socket closes). Standard streams travel over the socket as file descriptors."""
 
-    def __init__(self) -> None:
+    def __init__(self, connected: socket.socket | None = None) -> None:
+        self.lock = threading.Lock()
+        if connected is not None:
+            self.socket = connected
+            return
         # one message per request and per answer, however long
         self.socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
@@ -72,9 +78,17 @@ class Zygote:
             zygote(theirs)
         theirs.close()
 
+    @classmethod
+    def at(cls, path: str) -> Zygote:
+        """The zygote the fork server started for a test worker, listening at ``path``."""
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        connection.connect(path)
+        return cls(connection)
+
     def ask(self, request: dict, fds: list[int]) -> tuple[dict, list[int]]:
-        socket.send_fds(self.socket, [json.dumps(request).encode()], fds)
-        answer, got, _, _ = socket.recv_fds(self.socket, 1024, 2)
+        with self.lock:
+            socket.send_fds(self.socket, [json.dumps(request).encode()], fds)
+            answer, got, _, _ = socket.recv_fds(self.socket, 1024, 2)
         return json.loads(answer), got
 
     def reference(self, argv: list[str], stderr_fd: int, env: dict[str, str]) -> ForkedReference:
@@ -211,8 +225,8 @@ class ForkedReference:
         return "", ""
 
 
-def fork_from(forks: Zygote) -> None:
-    """Have this run start its embedded references and nested CLI runs through ``forks``."""
+def fork_references(forks: Callable[[], Zygote]) -> None:
+    """Have `EmbeddedReference` start its server through the zygote ``forks`` gives."""
     from reference_target import embedded
 
     def spawn(self: embedded.EmbeddedReference) -> None:
@@ -220,9 +234,14 @@ def fork_from(forks: Zygote) -> None:
         for fault in self.faults:
             argv += ["--fault", fault]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.process = forks.reference(argv, self.log.fileno(), env)  # type: ignore[assignment]
+        self.process = forks().reference(argv, self.log.fileno(), env)  # type: ignore[assignment]
 
     embedded.EmbeddedReference.spawn = spawn  # type: ignore[method-assign]
+
+
+def fork_from(forks: Zygote) -> None:
+    """Have this run start its embedded references and nested CLI runs through ``forks``."""
+    fork_references(lambda: forks)
     new_interpreter = subprocess.run
     cli_prefix = [sys.executable, "-m", "transfer_conformance.cli"]
 
@@ -278,12 +297,39 @@ def child(request: dict) -> None:
     cli(request["argv"], request["cwd"], request["env"], tuple(streams))  # type: ignore[arg-type]
 
 
+def worker_zygote(path: str) -> int:
+    """A zygote for the test worker itself (the references its tests start), listening at
+    ``path``; it serves the first connection and ends when that closes. Not waited for: it
+    lives as long as the worker."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(1)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            # the server's own pipes stay the server's
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 0)
+            os.dup2(devnull, 1)
+            connection, _ = listener.accept()
+            listener.close()
+            zygote(connection)
+        finally:
+            os._exit(1)
+    listener.close()
+    return pid
+
+
 def serve() -> None:
     warm()
     answers = sys.stdout
     for line in sys.stdin:
         request = json.loads(line)
         answers.flush()
+        if "zygote" in request:
+            answers.write(json.dumps({"pid": worker_zygote(request["zygote"])}) + "\n")
+            answers.flush()
+            continue
         pid = os.fork()
         if pid == 0:
             child(request)
