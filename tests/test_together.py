@@ -130,8 +130,9 @@ def test_an_examples_chats_end_with_the_next_chat_request_and_stay_out_of_its_ev
         harness.bring_agents_online()
         try:
             with harness.example():
-                first = harness.open_chat()
-            assert harness.ending == [first], "left to end with the next request"
+                # two chats: they end at once, beside the next chat request
+                first = [harness.open_chat(), harness.open_chat()]
+            assert harness.ending == first[::-1], "left to end with the next request"
             with harness.example():
                 second = harness.open_chat()
                 titles = [exchange.title for exchange in harness.api.client.history]
@@ -141,7 +142,7 @@ def test_an_examples_chats_end_with_the_next_chat_request_and_stay_out_of_its_ev
                 "the transferring agent takes the next ringing chat",
             ]
             state = requests.get(f"{server.url}/_reference/state", timeout=5).json()
-            assert state["open_chats"] == 1, "the first chat ended, the second waits for the next request"
+            assert state["open_chats"] == 1, "the first example's chats ended, the second's waits"
             harness.clean_up()
             state = requests.get(f"{server.url}/_reference/state", timeout=5).json()
             assert state["open_chats"] == 0 and second not in harness.ending

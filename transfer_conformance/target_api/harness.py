@@ -295,10 +295,12 @@ class Harness:
     # ------------------------------------------------------------------ chats
     def ring_new_chat(self) -> str:
         """A new chat, ringing for the transferring agent (nobody takes it). The chats the
-        previous example left to end are ended while the visitor requests this one: two
-        chats of their own, so the order cannot change what either call finds."""
+        previous example left to end are ended, all at once, while the visitor requests this
+        one: each call is on a chat of its own, so the order cannot change what any finds."""
         if self.ending and self.api.client.concurrency > 1:
-            chat_id, _ = self.together(self.api.request_chat, partial(self.end_quietly, self.take_ending()))
+            ending = [partial(self.end_chat, chat_id) for chat_id in self.take_ending()]
+            chat_id, *ended = self.together(self.api.request_chat, *ending)
+            self.forget(ended)
         else:
             chat_id = self.api.request_chat()
         self.created.append(chat_id)
@@ -365,10 +367,10 @@ class Harness:
         self.api.client.pending = None
         return chats
 
-    def end_quietly(self, chats: list[str]) -> None:
-        """End chats of an example that is over, keeping their requests out of the current
-        example's history (its evidence and its replay are its own requests only)."""
-        ended = {id(self.end_chat(chat_id)) for chat_id in chats}
+    def forget(self, exchanges: list[Exchange | None]) -> None:
+        """Keep the requests that ended an example that is over out of the current example's
+        history (its evidence and its replay are its own requests only)."""
+        ended = {id(exchange) for exchange in exchanges if exchange is not None}
         history = self.api.client.history
         history[:] = [exchange for exchange in history if id(exchange) not in ended]
 
