@@ -32,6 +32,22 @@ status = 422
 """
 
 
+LANE = """
+[[lanes]]
+visitor_skill = "Sales 2"
+[lanes.agents.transferring]
+username = "c"
+password_env = "TC_TEST_PW_A"
+id = 11
+[lanes.agents.receiving]
+username = "d"
+password_env = "TC_TEST_PW_B"
+id = 12
+[lanes.skills]
+available = 11
+"""
+
+
 @pytest.fixture
 def staging(tmp_path, monkeypatch):
     for name in ("TC_TEST_APP_KEY", "TC_TEST_PW_A", "TC_TEST_PW_B"):
@@ -124,6 +140,18 @@ def test_every_missing_variable_is_named_at_once(staging, monkeypatch):
         (lambda text: "concurrency = 2.5\n" + text, "concurrency must be a whole number, not 2.5"),
         (lambda text: "concurrency = 0\n" + text, "concurrency must be between 1 and 32, not 0"),
         (lambda text: 'concurrency = "4"\n' + text, "concurrency must be a number"),
+        # lanes: each an agent set of its own, checked like the profile's
+        (lambda text: text + LANE.replace('username = "c"', 'username = "a"'), "share agent a"),
+        (lambda text: text + LANE.replace("available = 11", "available = 1"), "share skill 1"),
+        (lambda text: text + LANE.replace('"Sales 2"', '"Sales"'), "share visitor skill Sales"),
+        (lambda text: text + LANE.replace("[lanes.skills]", "[lanes.skils]"), "did you mean 'skills'"),
+        (
+            lambda text: text + LANE.replace("available = 11", "unknown = 11"),
+            r"\[skills\]: unknown key 'unknown'",
+        ),
+        (lambda text: text + LANE.replace('visitor_skill = "Sales 2"\n', ""), "names its own visitor_skill"),
+        (lambda text: text + LANE.replace("[lanes.agents.receiving]", "[lanes.agents.x]"), "unknown key 'x'"),
+        (lambda text: "lanes = 2\n" + text, "lanes must be a list of tables"),
     ],
 )
 def test_a_broken_profile_gets_a_clear_error(staging, edit, message):
@@ -168,3 +196,17 @@ def test_a_rate_limited_profile_gets_a_client(staging):
     staging.write_text("requests_per_second = 0.5\n" + staging.read_text())
     client = client_for(load_profile(str(staging)))
     assert client._limiter is not None
+
+
+def test_a_lane_is_the_profile_with_its_own_agents_skills_and_share_of_the_rate(staging):
+    staging.write_text("requests_per_second = 6\n" + staging.read_text() + LANE)
+    profile = load_profile(str(staging))
+    assert profile.agent_sets == 2
+    own, second = profile.lane(0, 2), profile.lane(1, 2)
+    assert own.agents == profile.agents and own.visitor_skill == "Sales"
+    assert {login.username for login in second.agents.values()} == {"c", "d"}
+    assert second.visitor_skill == "Sales 2" and second.skills["available"] == "11"
+    # the account's unavailable and unknown ids are shared
+    assert second.skills["unknown_agent"] == profile.skills["unknown_agent"]
+    assert own.requests_per_second == second.requests_per_second == 3
+    assert profile.requests_per_second == 6 and profile.lanes, "the profile itself is unchanged"

@@ -3,6 +3,7 @@ what it answers where the docs are silent."""
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 from collections.abc import Iterable
@@ -59,6 +60,26 @@ class TargetProfile:
     logout: str = "cookie"
     # Origins (scheme://host:port) beyond the profile's own URLs that links may point to.
     extra_origins: tuple[str, ...] = ()
+    # Further agent sets ([[lanes]]): each lets a run test side by side on agents of its own.
+    lanes: list[Lane] = field(default_factory=list)
+
+    @property
+    def agent_sets(self) -> int:
+        """How many agent sets the profile declares: its own and one per [[lanes]] table."""
+        return 1 + len(self.lanes)
+
+    def lane(self, number: int, of: int) -> TargetProfile:
+        """The profile as lane ``number`` (0: the profile's own agents) of ``of`` lanes sees
+        it: that lane's agents, skills and visitor skill, and a share of the rate limit."""
+        profile = copy.copy(self)
+        if number:
+            chosen = self.lanes[number - 1]
+            profile.agents = dict(chosen.agents)
+            profile.skills = {**self.skills, **chosen.skills}
+            profile.visitor_skill = chosen.visitor_skill
+        profile.requests_per_second = self.requests_per_second / of
+        profile.lanes = []
+        return profile
 
     def origins(self) -> set[str]:
         """Every origin the suite may send a request to, credentials included."""
@@ -82,6 +103,17 @@ class TargetProfile:
         self.base_url = self.login_url = self.visitor_url = url
         self.embedded = False
         return self
+
+
+@dataclass(frozen=True)
+class Lane:
+    """An agent set of its own ([[lanes]] in a profile): the agents a lane logs in, the skills
+    that are theirs, and the skill its visitors ask for (only its transferring agent has it).
+    Skills it does not name (unavailable, unknown ids) are the profile's."""
+
+    agents: dict[str, AgentLogin]
+    skills: dict[str, str]
+    visitor_skill: str
 
 
 def origin_of(url: str) -> str:
@@ -150,12 +182,16 @@ TOP_KEYS = {
     "agents",
     "skills",
     "decisions",
+    "lanes",
     # the embedded reference's seed (its own loader checks it)
     "reference",
     *LIMITS,
 }
 AGENT_KEYS = {"username", "password", "password_env", "id"}
 OPTIONAL_SKILL_KEYS = ("only_transferring", "second_available")
+# What a lane sets: its agents' skills (the account's unavailable and unknown ids are shared).
+LANE_SKILL_KEYS = ("available", *OPTIONAL_SKILL_KEYS)
+LANE_KEYS = {"agents", "skills", "visitor_skill"}
 
 
 def check_keys(table: dict[str, Any], allowed: Iterable[str], where: str) -> None:
@@ -274,21 +310,7 @@ def load_profile(target: str) -> TargetProfile:
     secrets = Secrets(where, inline)
     try:
         check_keys(data, TOP_KEYS, where)
-        check_keys(data.get("agents", {}), ROLES, f"{where} [agents]")
-        agents = {}
-        for role in ROLES:
-            table = data.get("agents", {}).get(role)
-            if table is None:
-                if role == "away":
-                    continue
-                raise ConfigError(f"{where}: [agents.{role}] is missing")
-            check_keys(table, AGENT_KEYS, f"{where} [agents.{role}]")
-            agents[role] = AgentLogin(
-                role=role,
-                username=str(table["username"]),
-                password=secrets.read(table, "password", f"{where} [agents.{role}]"),
-                id=str(table["id"]),
-            )
+        agents = agent_logins(data.get("agents", {}), secrets, where)
         check_keys(data.get("skills", {}), (*SKILL_KEYS, *OPTIONAL_SKILL_KEYS), f"{where} [skills]")
         skills = {key: str(value) for key, value in data.get("skills", {}).items()}
         missing = [key for key in SKILL_KEYS if key not in skills]
@@ -331,6 +353,7 @@ def load_profile(target: str) -> TargetProfile:
             extra_origins=tuple(check_url(url, f"{where} origins") for url in extra),
             logout=logout,
         )
+        profile.lanes = lanes_of(data.get("lanes", []), profile, secrets, where)
     except KeyError as exc:
         raise ConfigError(f"{where}: required key {exc.args[0]!r} is missing") from None
     except (TypeError, AttributeError) as exc:
@@ -341,7 +364,67 @@ def load_profile(target: str) -> TargetProfile:
     return profile
 
 
+def agent_logins(tables: Any, secrets: Secrets, where: str) -> dict[str, AgentLogin]:
+    """The [agents] tables of a profile or a lane: transferring and receiving, and away if given."""
+    check_keys(tables, ROLES, f"{where} [agents]")
+    agents = {}
+    for role in ROLES:
+        table = tables.get(role)
+        if table is None:
+            if role == "away":
+                continue
+            raise ConfigError(f"{where}: [agents.{role}] is missing")
+        check_keys(table, AGENT_KEYS, f"{where} [agents.{role}]")
+        agents[role] = AgentLogin(
+            role=role,
+            username=str(table["username"]),
+            password=secrets.read(table, "password", f"{where} [agents.{role}]"),
+            id=str(table["id"]),
+        )
+    return agents
+
+
+def lanes_of(tables: Any, profile: TargetProfile, secrets: Secrets, where: str) -> list[Lane]:
+    """The [[lanes]] of a profile. Lanes run at once, so no two agent sets may share an agent,
+    a skill of their own or a visitor skill: a chat of one would reach another's agents."""
+    if not isinstance(tables, list) or not all(isinstance(table, dict) for table in tables):
+        raise ConfigError(f"{where}: lanes must be a list of tables ([[lanes]])")
+    lanes = []
+    for number, table in enumerate(tables, start=1):
+        here = f"{where} [[lanes]] #{number}"
+        check_keys(table, LANE_KEYS, here)
+        skills = table.get("skills", {})
+        check_keys(skills, LANE_SKILL_KEYS, f"{here} [skills]")
+        if "available" not in skills or "visitor_skill" not in table:
+            raise ConfigError(f"{here}: a lane names its own visitor_skill and [skills] available")
+        lanes.append(
+            Lane(
+                agents=agent_logins(table.get("agents", {}), secrets, here),
+                skills={key: str(value) for key, value in skills.items()},
+                visitor_skill=str(table["visitor_skill"]),
+            )
+        )
+    sets = [("the profile's own agents", profile.agents, profile.skills, profile.visitor_skill)]
+    sets += [(f"lane #{n}", lane.agents, lane.skills, lane.visitor_skill) for n, lane in enumerate(lanes, 1)]
+    seen: dict[str, str] = {}
+    for name, agents, skills, visitor_skill in sets:
+        owned = [f"agent {login.username}" for login in agents.values()]
+        owned += [f"agent id {login.id}" for login in agents.values()]
+        owned += [f"skill {skills[key]}" for key in LANE_SKILL_KEYS if key in skills]
+        owned += [f"visitor skill {visitor_skill}"]
+        for thing in owned:
+            if thing in seen and seen[thing] != name:
+                raise ConfigError(
+                    f"{where}: {seen[thing]} and {name} share {thing}: lanes run at once, and a "
+                    "chat of one would reach the other's agents"
+                )
+            seen[thing] = name
+    return lanes
+
+
 def register_secrets(profile: TargetProfile) -> None:
     REGISTRY.register(profile.visitor_app_key, "$LP_APP_KEY")
-    for login in profile.agents.values():
-        REGISTRY.register(login.password, f"$LP_PASSWORD_{login.role.upper()}")
+    for number, agents in enumerate([profile.agents, *(lane.agents for lane in profile.lanes)]):
+        suffix = f"_{number + 1}" if number else ""
+        for login in agents.values():
+            REGISTRY.register(login.password, f"$LP_PASSWORD_{login.role.upper()}{suffix}")
