@@ -17,6 +17,7 @@ from transfer_conformance.errors import ExitCode
 from transfer_conformance.paths import REPORTS
 from transfer_conformance.plugin.options import base_url
 from transfer_conformance.run import folder
+from transfer_conformance.run.lanes import lane_folders
 from transfer_conformance.run.ledger import LEDGER_FILE, read_leftovers
 from transfer_conformance.target_api.api import ChatApi, client_for
 from transfer_conformance.target_api.harness import Harness
@@ -44,12 +45,22 @@ def command_cleanup(args: argparse.Namespace) -> int:
     elif profile.embedded:
         print("nothing to clean up: the embedded reference ends with its run")
         return ExitCode.OK
-    if not (args.output / LEDGER_FILE).is_file():
+    # A run in lanes left a ledger per lane, each on the agent set its lane used.
+    ledgers = [
+        (number, path)
+        for number, path in [(0, args.output), *lane_folders(args.output)]
+        if (path / LEDGER_FILE).is_file() and number < profile.agent_sets
+    ]
+    if not ledgers:
         print(f"nothing to clean up: no run recorded what it opened in {args.output}")
         return ExitCode.OK
     # A run still using the folder holds it: its chats are its own to end.
     with folder.held(args.output):
-        return clean_up(profile, args.output)
+        for number, path in ledgers:
+            if len(ledgers) > 1:
+                print(f"{path} (agent set {number + 1}):")
+            clean_up(profile.lane(number, 1), path)
+    return ExitCode.OK
 
 
 def clean_up(profile: TargetProfile, output: Path) -> int:

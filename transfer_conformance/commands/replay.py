@@ -203,6 +203,14 @@ def command_replay(args: argparse.Namespace) -> int:
     profile = load_profile(target)
     if url:
         profile.with_url(url)
+    if result.lane:
+        if result.lane >= profile.agent_sets:
+            raise UsageError(
+                f"{result.nodeid} ran in lane {result.lane + 1}, and {profile.name} declares "
+                f"{profile.agent_sets} agent set(s): replay needs that lane's agents"
+            )
+        # the agents the example ran with: their ids and skills are in its requests
+        profile = profile.lane(result.lane, 1)
     embedded = start_embedded(profile, parse_faults(faults)) if profile.embedded and not url else None
     where = "the embedded reference" + (f" with {', '.join(faults)}" if faults else "")
     print(f"target {profile.name} ({profile.base_url if not embedded else where})")

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
+import os
 import secrets
+import select
 import shutil
 import signal
 import sys
+import traceback
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import pytest
 
@@ -29,9 +34,11 @@ from transfer_conformance.plugin.options import RunOptions, add_arguments
 from transfer_conformance.plugin.session import plugins_for
 from transfer_conformance.run import folder
 from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
+from transfer_conformance.run.lanes import HAR_FILE, JUNIT_FILE, lane_folder, merge
 from transfer_conformance.run.report import ReportError, generate_report, redact_file, redact_tree
 from transfer_conformance.run.summary import PREVIOUS_FILE, SUMMARY_FILE, Outcome, RunSummary
 from transfer_conformance.run.verdicts import RuleVerdict, Verdict, exit_code, rule_verdicts
+from transfer_conformance.target_api.api import start_embedded
 from transfer_conformance.target_api.profile import TargetProfile, load_profile
 from transfer_contract.catalogue import rules
 
@@ -89,6 +96,16 @@ def checked_profile(options: RunOptions) -> TargetProfile:
         profile.decisions = {}
     if options.concurrency:
         profile.concurrency = options.concurrency
+    if options.lanes > profile.agent_sets:
+        raise UsageError(
+            f"--lanes {options.lanes}: {profile.name} declares {profile.agent_sets} agent set(s), its own "
+            f"and one per [[lanes]] table; each lane needs one of its own (see README, A far target)"
+        )
+    if options.lanes > MAX_LANES:
+        raise UsageError(
+            f"--lanes {options.lanes}: at most {MAX_LANES} (each lane is a run's process; more would "
+            "pass the run's memory budget)"
+        )
     return profile
 
 
@@ -285,7 +302,10 @@ def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssue
         # with --seed. ci stays derandomized.
         seed = options.seed if options.seed is not None else secrets.randbelow(2**32)
     seed_label = "derandomized" if seed is None else str(seed)
-    code = pytest.main(pytest_arguments(options, seed), plugins=plugins_for(options, profile, seed_label))
+    if options.lanes > 1:
+        code = run_lanes(options, profile, seed, seed_label)
+    else:
+        code = pytest.main(pytest_arguments(options, seed), plugins=plugins_for(options, profile, seed_label))
     if code == pytest.ExitCode.USAGE_ERROR:
         return ExitCode.USAGE
     summary = RunSummary.load(summary_path)
@@ -334,3 +354,109 @@ def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssue
     print(count_line(summary, verdicts))
     print(verdict_line(summary, verdicts, result))
     return result
+
+
+# Lanes are forked from this process and share what it has loaded; each still grows by about
+# 75 MB of its own as it runs (benchmarks/suite_run.py --lanes N: the whole tree peaks at about
+# 190, 330, 410 and 480 MB for 1 to 4 lanes). Three keep a run within its 500 MB.
+MAX_LANES = 3
+
+
+def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, seed_label: str) -> int:
+    """The tests side by side in ``options.lanes`` lanes, each a process on an agent set of its
+    own, then their folders merged into the run's; pytest's exit code as one run's would be."""
+    for stale in (options.output / JUNIT_FILE, options.output / HAR_FILE):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(options.results, ignore_errors=True)
+    weights = options.output / PREVIOUS_FILE
+    # One embedded reference for every lane, started before they fork.
+    embedded = start_embedded(profile, options.faults) if profile.embedded and not profile.base_url else None
+    lanes: dict[int, tuple[int, int]] = {}
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # What the lanes inherit stays shared: the collector then never writes to those pages.
+        gc.freeze()
+        for number in range(options.lanes):
+            lane_options = replace(
+                options,
+                output=lane_folder(options.output, number),
+                lane=number,
+                no_report=True,
+                lane_weights=weights if weights.is_file() else None,
+            )
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read)
+                run_lane(lane_options, profile.lane(number, options.lanes), seed, seed_label, write)
+            os.close(write)
+            lanes[pid] = (number, read)
+        codes, interrupted = relay(lanes)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    merge(options.output, options.lanes)
+    if pytest.ExitCode.USAGE_ERROR in codes:
+        return pytest.ExitCode.USAGE_ERROR
+    if interrupted or pytest.ExitCode.INTERRUPTED in codes or pytest.ExitCode.INTERNAL_ERROR in codes:
+        return pytest.ExitCode.INTERRUPTED
+    return pytest.ExitCode.TESTS_FAILED if pytest.ExitCode.TESTS_FAILED in codes else pytest.ExitCode.OK
+
+
+def run_lane(
+    options: RunOptions, profile: TargetProfile, seed: int | None, seed_label: str, out: int
+) -> NoReturn:
+    """In a lane's process: the lane's share of the tests as a run of its own into its folder,
+    its console into ``out``; the process ends with pytest's exit code."""
+    code = pytest.ExitCode.INTERNAL_ERROR
+    try:
+        # Ctrl-C reaches the whole process group: the parent alone decides, and says so with
+        # SIGTERM (which a run takes as Ctrl-C: it cleans up and writes its folder).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.close(out)
+        options.output.mkdir(parents=True, exist_ok=True)
+        code = pytest.main(pytest_arguments(options, seed), plugins=plugins_for(options, profile, seed_label))
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(int(code))
+
+
+def relay(lanes: dict[int, tuple[int, int]]) -> tuple[list[int], bool]:
+    """Print each lane's console as it comes, each line led by its lane, until every lane has
+    ended; their exit codes, and whether the run was interrupted (Ctrl-C or SIGTERM: passed to
+    the lanes once, as SIGTERM; a second one kills them)."""
+    streams = {fd: (number, b"") for number, fd in lanes.values()}
+    interrupted = False
+    while streams:
+        try:
+            ready, _, _ = select.select(list(streams), [], [])
+            for fd in ready:
+                number, pending = streams[fd]
+                chunk = os.read(fd, 65536)
+                lines = (pending + chunk).split(b"\n")
+                if not chunk:
+                    lines.append(b"")
+                    os.close(fd)
+                    del streams[fd]
+                else:
+                    streams[fd] = (number, lines[-1])
+                for line in lines[:-1]:
+                    if line.strip():
+                        print(f"lane {number + 1} | {line.decode('utf-8', 'replace')}", flush=True)
+        except KeyboardInterrupt:
+            for pid in lanes:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL if interrupted else signal.SIGTERM)
+            interrupted = True
+    codes = []
+    for pid in lanes:
+        _, status = os.waitpid(pid, 0)
+        codes.append(os.waitstatus_to_exitcode(status))
+    return codes, interrupted

@@ -57,6 +57,11 @@ class RunOptions:
     known_issues: Path | None = None
     shared_output: bool = False
     concurrency: int | None = None
+    # Tests side by side, each lane on an agent set of its own (`run --lanes N`): how many
+    # lanes, which one this process runs, and the earlier run whose durations share the tests.
+    lanes: int = 1
+    lane: int = 0
+    lane_weights: Path | None = None
 
     @classmethod
     def from_arguments(cls, args: argparse.Namespace) -> RunOptions:
@@ -78,6 +83,7 @@ class RunOptions:
             known_issues=Path(args.known_issues) if args.known_issues else None,
             shared_output=args.shared_output,
             concurrency=args.concurrency,
+            lanes=args.lanes,
         )
 
     @property
@@ -173,6 +179,13 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
         "--concurrency",
         type=concurrency,
         help="requests a test may have in flight at once, 1 to 32 (default: the profile's concurrency, 4)",
+    )
+    run.add_argument(
+        "--lanes",
+        type=positive,
+        default=1,
+        help="run tests side by side in N lanes, each on an agent set of the profile's own "
+        "([[lanes]]; default 1): a far target's run then takes about 1/N of the time",
     )
     run.add_argument(
         "--max-time",

@@ -17,6 +17,7 @@ from transfer_conformance.plugin import allure_steps, fixtures, results
 from transfer_conformance.plugin.allure_steps import rule_of
 from transfer_conformance.plugin.options import RunOptions
 from transfer_conformance.plugin.state import RUN, RunState
+from transfer_conformance.run.lanes import durations, share
 from transfer_conformance.target_api.api import spawn_embedded
 from transfer_conformance.target_api.profile import TargetProfile
 
@@ -51,10 +52,17 @@ class RunSession:
         use_domain(TextDomain.from_decisions(profile.decisions))
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        """A rule that only reports (a SHOULD rule or a decision, without --strict) is not shrunk:
-        nobody asked for its minimal example, and shrinking against a slow target took most of a
-        run. --strict shrinks everything, as the gate then depends on it."""
-        if self.options.strict or self.options.no_shrink:
+        """In a lane, only the lane's share of the tests. A rule that only reports (a SHOULD rule
+        or a decision, without --strict) is not shrunk: nobody asked for its minimal example,
+        and shrinking against a slow target took most of a run. --strict shrinks everything, as
+        the gate then depends on it."""
+        options = self.options
+        if options.lanes > 1:
+            shares = share([item.nodeid for item in items], durations(options.lane_weights), options.lanes)
+            mine = set(shares[options.lane])
+            config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in mine])
+            items[:] = [item for item in items if item.nodeid in mine]
+        if options.strict or options.no_shrink:
             return
         reported = settings(
             settings.default, phases=[p for p in Phase if p not in (Phase.shrink, Phase.explain)]

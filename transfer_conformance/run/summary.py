@@ -87,6 +87,8 @@ class Result:
     finished: float = 0.0
     # the requests the violation names, the offending one first (a failed result's)
     evidence: list[RecordedExchange] = field(default_factory=list)
+    # the lane that ran it (`run --lanes`): 0 is the profile's own agents, n its n-th [[lanes]]
+    lane: int = 0
 
     def __post_init__(self) -> None:
         self.outcome = Outcome(self.outcome)

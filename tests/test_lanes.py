@@ -1,0 +1,145 @@
+"""`run --lanes N`: tests side by side, each lane on an agent set of the profile's own. Every
+test runs once, in one lane, with the verdicts of one lane; the lanes' folders make one run
+folder (summary, JUnit, HAR, Allure results); a failure names its lane and replays on its agents."""
+
+import json
+
+import pytest
+import requests
+
+from reference_target.embedded import EmbeddedReference
+from tests.conftest import BEHAVIOUR_RULES, run_cli, summary_of
+from transfer_conformance.run.lanes import merge_har, merge_junit, merge_summaries, share
+from transfer_conformance.run.summary import Outcome, Result, RunSummary
+from transfer_contract.paths import TARGETS
+
+TESTS = [f"suites/test_{name}.py::test" for name in "abcdefg"]
+
+
+def test_shares_cover_every_test_once_in_its_order_and_balance_the_weights():
+    weights = {TESTS[0]: 10.0, TESTS[1]: 1.0, TESTS[2]: 1.0, TESTS[3]: 4.0, TESTS[4]: 4.0}
+    shares = share(TESTS, weights, 2)
+    assert sorted(test for lane in shares for test in lane) == sorted(TESTS)
+    assert all(lane == [t for t in TESTS if t in lane] for lane in shares), "each lane keeps the order"
+    # the 10 s test alone against the rest (two unknown tests count as the average, 4 s)
+    loads = [sum(weights.get(t, 4.0) for t in lane) for lane in shares]
+    assert sorted(loads) == [14.0, 14.0], loads
+    assert share(TESTS, weights, 2) == shares, "every lane's process computes the same shares"
+    assert share(TESTS, {}, 3) == [TESTS[0::3], TESTS[1::3], TESTS[2::3]]
+    assert share(TESTS[:1], {}, 2) == [TESTS[:1], []]
+
+
+def test_merged_summary_names_each_results_lane_and_what_broke_a_lane():
+    first = RunSummary(results=[Result("b", Outcome.PASSED)], requests_sent=5, started=10.0, finished=20.0)
+    second = RunSummary(
+        results=[Result("a", Outcome.FAILED)],
+        requests_sent=7,
+        started=11.0,
+        finished=25.0,
+        interference=["chat X"],
+        stopped="not run: deadline",
+    )
+    merged = merge_summaries([(0, first), (1, second), (2, None)])
+    assert [(r.nodeid, r.lane) for r in merged.results] == [("a", 1), ("b", 0)]
+    assert merged.requests_sent == 12 and (merged.started, merged.finished) == (10.0, 25.0)
+    assert merged.interference == ["lane 2: chat X"]
+    assert merged.stopped == "lane 2: not run: deadline"
+    assert merged.setup_error == "lane 3 ended without writing its summary"
+
+
+def test_merged_junit_and_har_hold_every_lanes_entries(tmp_path):
+    for number, (tests, failures) in enumerate([(2, 1), (3, 0)]):
+        cases = "".join(f'<testcase classname="c" name="t{number}{i}" time="1"/>' for i in range(tests))
+        (tmp_path / f"{number}.xml").write_text(
+            f'<testsuites><testsuite name="pytest" tests="{tests}" failures="{failures}" errors="0" '
+            f'skipped="0" time="{tests}.5">{cases}</testsuite></testsuites>',
+            encoding="utf-8",
+        )
+        entries = [{"startedDateTime": f"2026-12-03T10:00:0{number + 2 * i}Z"} for i in range(2)]
+        (tmp_path / f"{number}.har").write_text(json.dumps({"log": {"version": "1.2", "entries": entries}}))
+    merge_junit([tmp_path / "0.xml", tmp_path / "1.xml", tmp_path / "missing.xml"], tmp_path / "junit.xml")
+    text = (tmp_path / "junit.xml").read_text(encoding="utf-8")
+    assert 'tests="5"' in text and 'failures="1"' in text and 'time="3.500"' in text
+    assert text.count("<testcase") == 5
+    merge_har([tmp_path / "0.har", tmp_path / "1.har"], tmp_path / "traffic.har")
+    started = [
+        e["startedDateTime"] for e in json.loads((tmp_path / "traffic.har").read_text())["log"]["entries"]
+    ]
+    assert started == sorted(started) and len(started) == 4
+
+
+@pytest.mark.run
+def test_two_lanes_judge_every_test_once_as_one_lane_does(tmp_path):
+    budget = ("--examples", "2", "--no-shrink", "--no-report", "--strict", *BEHAVIOUR_RULES)
+    one = run_cli("run", *budget, "--output", str(tmp_path / "one"))
+    two = run_cli("run", *budget, "--lanes", "2", "--output", str(tmp_path / "two"))
+    assert one.returncode == two.returncode == 0, two.stdout[-3000:] + two.stderr[-2000:]
+    assert "lane 1 | " in two.stdout and "lane 2 | " in two.stdout
+    alone, side_by_side = summary_of(tmp_path / "one"), summary_of(tmp_path / "two")
+    outcomes = {r["nodeid"]: r["outcome"] for r in side_by_side["results"]}
+    assert outcomes == {r["nodeid"]: r["outcome"] for r in alone["results"]}
+    assert len(outcomes) == len(side_by_side["results"]), "every test once"
+    assert {r["lane"] for r in side_by_side["results"]} == {0, 1}
+    # one run folder: JUnit and HAR hold what the lanes did, the Allure results are together
+    har = json.loads((tmp_path / "two" / "traffic.har").read_text(encoding="utf-8"))["log"]["entries"]
+    assert len(har) == side_by_side["requests_sent"] > 0
+    junit = (tmp_path / "two" / "junit.xml").read_text(encoding="utf-8")
+    assert junit.count("<testcase") == len(outcomes)
+    assert list((tmp_path / "two" / "allure-results").glob("*-result.json"))
+    assert not side_by_side["interference"], "the lanes never see each other's chats"
+
+
+@pytest.mark.run
+def test_a_fault_is_caught_in_its_lane_and_replays_on_that_lanes_agents(tmp_path):
+    # two rules, one a lane: the faulty rule's test lands in the second lane
+    rules = ("--rule", "agent-or-skill-required", "--rule", "agent-takes-precedence")
+    done = run_cli(
+        "run",
+        *rules,
+        "--lanes",
+        "2",
+        "--fault",
+        "skill_wins_over_agent",
+        "--examples",
+        "3",
+        "--no-report",
+        "--output",
+        str(tmp_path),
+    )
+    assert done.returncode == 1, done.stdout[-3000:]
+    failed = [r for r in summary_of(tmp_path)["results"] if r["outcome"] == "failed"]
+    assert [(r["rule"], r["lane"]) for r in failed] == [("agent-takes-precedence", 1)]
+    with EmbeddedReference(("skill_wins_over_agent",)) as served:
+        replayed = run_cli(
+            "replay", "agent-takes-precedence", "--output", str(tmp_path), "--target-url", served.url
+        )
+        state = requests.get(f"{served.url}/_reference/state", timeout=5).json()
+    assert replayed.returncode == 1, replayed.stdout[-2000:] + replayed.stderr[-2000:]
+    assert "the failure REPRODUCES" in replayed.stdout
+    assert state["open_chats"] == 0 and state["bearers"] == 0, state
+
+
+def test_more_lanes_than_agent_sets_is_a_usage_error(tmp_path):
+    done = run_cli("run", "--lanes", "4", "--no-report", "--output", str(tmp_path))
+    assert done.returncode == 2
+    assert "--lanes 4: reference declares 3 agent set(s)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_more_lanes_than_the_memory_budget_allows_is_a_usage_error(tmp_path):
+    extra = (
+        '\n[[lanes]]\nvisitor_skill = "Sales9"\n'
+        '[lanes.agents.transferring]\nusername = "x9"\npassword = "p"\nid = 9001\n'
+        '[lanes.agents.receiving]\nusername = "y9"\npassword = "p"\nid = 9006\n'
+        "[lanes.skills]\navailable = 97\n"
+    )
+    reference = (TARGETS / "reference.toml").read_text(encoding="utf-8")
+    head, tail = reference.split("# What the reference accepts", 1)
+    (tmp_path / "four.toml").write_text(
+        head + extra + "\n# What the reference accepts" + tail, encoding="utf-8"
+    )
+    done = run_cli(
+        "run", "--target", str(tmp_path / "four.toml"), "--lanes", "4", "--output", str(tmp_path / "o")
+    )
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "--lanes 4: at most 3" in done.stderr

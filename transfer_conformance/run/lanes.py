@@ -1,0 +1,173 @@
+"""Lanes: a run's tests side by side, each lane a process on an agent set of the profile's own
+([[lanes]]), and the one run folder made of theirs.
+
+A lane writes a whole run folder of its own under ``<output>/lanes/<n>`` (summary, JUnit, HAR,
+Allure results, ledger); `merge` then makes ``<output>`` the folder one run would have written,
+each result naming its lane (replay logs in that lane's agents). The lane folders stay: a lane's
+ledger is what `cleanup` reads after a run that was killed.
+"""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import json
+import shutil
+import xml.etree.ElementTree as ElementTree  # writing only: reading lanes' files is defusedxml's
+from pathlib import Path
+
+from defusedxml.ElementTree import parse as parse_xml
+
+from transfer_conformance.files import write_text_atomically
+from transfer_conformance.run.summary import SUMMARY_FILE, RunSummary
+
+LANES_FOLDER = "lanes"
+# what a lane writes beside its summary, merged into the run's own
+JUNIT_FILE = "junit.xml"
+HAR_FILE = "traffic.har"
+RESULTS_FOLDER = "allure-results"
+
+
+def lane_folder(output: Path, number: int) -> Path:
+    """Where lane ``number`` (0 is the profile's own agents) writes its run folder."""
+    return output / LANES_FOLDER / str(number + 1)
+
+
+def lane_folders(output: Path) -> list[tuple[int, Path]]:
+    """The lane folders a run left in ``output``, by lane number."""
+    found = []
+    for folder in sorted((output / LANES_FOLDER).glob("*")):
+        if folder.is_dir() and folder.name.isdigit() and int(folder.name) >= 1:
+            found.append((int(folder.name) - 1, folder))
+    return sorted(found)
+
+
+def share(nodeids: list[str], weights: dict[str, float], lanes: int) -> list[list[str]]:
+    """The tests of each lane: the longest first to the lane with the least so far (weights:
+    an earlier run's durations; a test it did not run counts as the average one). The same
+    tests and weights give the same shares in every lane's process; each lane keeps the
+    tests in their given order."""
+    known = [weights[nodeid] for nodeid in nodeids if nodeid in weights]
+    usual = sum(known) / len(known) if known else 1.0
+    heaviest = sorted(range(len(nodeids)), key=lambda i: (-weights.get(nodeids[i], usual), i))
+    loads = [(0.0, lane) for lane in range(lanes)]
+    owner = [0] * len(nodeids)
+    for index in heaviest:
+        load, lane = heapq.heappop(loads)
+        owner[index] = lane
+        heapq.heappush(loads, (load + weights.get(nodeids[index], usual), lane))
+    return [[nodeid for index, nodeid in enumerate(nodeids) if owner[index] == lane] for lane in range(lanes)]
+
+
+def durations(path: Path | None) -> dict[str, float]:
+    """Each test's duration in the run summary at ``path`` (none when there is none)."""
+    summary = RunSummary.load(path) if path is not None else None
+    return {result.nodeid: result.duration_s for result in summary.results} if summary else {}
+
+
+def merge_summaries(lanes: list[tuple[int, RunSummary | None]]) -> RunSummary:
+    """One summary of the lanes' own: every result (naming its lane), the requests of all,
+    and what stopped or broke any lane, said with the lane's number."""
+    present = [(number, summary) for number, summary in lanes if summary is not None]
+    merged = copy.deepcopy(present[0][1]) if present else RunSummary()
+    merged.results, merged.interference = [], []
+    merged.requests_sent, merged.request_seconds = 0, 0.0
+    errors, stops, writes = [], [], []
+    for number, summary in lanes:
+        name = f"lane {number + 1}"
+        if summary is None:
+            errors.append(f"{name} ended without writing its summary")
+            continue
+        for result in summary.results:
+            result.lane = number
+        merged.results += summary.results
+        merged.requests_sent += summary.requests_sent
+        merged.request_seconds += summary.request_seconds
+        merged.interference += [f"{name}: {sign}" for sign in summary.interference]
+        merged.started = min(merged.started, summary.started) if merged.started else summary.started
+        merged.finished = max(merged.finished, summary.finished)
+        errors += [f"{name}: {summary.setup_error}"] if summary.setup_error else []
+        stops += [f"{name}: {summary.stopped}"] if summary.stopped else []
+        writes += [f"{name}: {summary.write_error}"] if summary.write_error else []
+    merged.results.sort(key=lambda result: result.nodeid)
+    merged.setup_error, merged.stopped = "; ".join(errors), "; ".join(stops)
+    merged.write_error = "; ".join(writes)
+    return merged
+
+
+def merge_junit(sources: list[Path], target: Path) -> None:
+    """One JUnit file of the lanes' own: their test cases in one suite, the counts summed and
+    the time the longest lane's."""
+    trees = [parse_xml(path) for path in sources if path.is_file()]
+    if not trees:
+        return
+    root = ElementTree.Element("testsuites")
+    suite = ElementTree.SubElement(root, "testsuite", name="pytest")
+    totals = dict.fromkeys(("errors", "failures", "skipped", "tests"), 0)
+    longest = 0.0
+    for tree in trees:
+        for found in tree.getroot().iter("testsuite"):
+            for key in totals:
+                totals[key] += int(found.get(key, "0"))
+            longest = max(longest, float(found.get("time", "0")))
+            for name in ("timestamp", "hostname"):
+                if found.get(name) and not suite.get(name):
+                    suite.set(name, found.get(name, ""))
+            for case in found.iter("testcase"):
+                suite.append(_copy(case))
+    for key, value in totals.items():
+        suite.set(key, str(value))
+    suite.set("time", f"{longest:.3f}")
+    write_text_atomically(target, ElementTree.tostring(root, encoding="unicode", xml_declaration=True))
+
+
+def _copy(element: ElementTree.Element) -> ElementTree.Element:
+    """An element parsed by defusedxml as a plain ElementTree element."""
+    plain = ElementTree.Element(element.tag, dict(element.attrib))
+    plain.text, plain.tail = element.text, element.tail
+    for child in element:
+        plain.append(_copy(child))
+    return plain
+
+
+def merge_har(sources: list[Path], target: Path) -> None:
+    """One HAR of the lanes' own: every entry, in the order the requests started."""
+    logs = []
+    for path in sources:
+        try:
+            logs.append(json.loads(path.read_text(encoding="utf-8"))["log"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    if not logs:
+        return
+    merged = dict(logs[0])
+    merged["entries"] = sorted(
+        (entry for log in logs for entry in log.get("entries", [])),
+        key=lambda entry: str(entry.get("startedDateTime", "")),
+    )
+    write_text_atomically(target, json.dumps({"log": merged}))
+
+
+def merge_results(sources: list[Path], target: Path) -> None:
+    """The lanes' Allure results in one folder (their files have names of their own; the run's
+    environment and categories files, alike in every lane, once)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for folder in sources:
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if path.is_file():
+                shutil.move(str(path), target / path.name)
+
+
+def merge(output: Path, lanes: int) -> RunSummary:
+    """Make ``output`` the run folder of the ``lanes`` lanes' folders; the merged summary
+    (saved as ``output``'s summary)."""
+    folders = [lane_folder(output, number) for number in range(lanes)]
+    summaries = [(number, RunSummary.load(folder / SUMMARY_FILE)) for number, folder in enumerate(folders)]
+    summary = merge_summaries(summaries)
+    summary.save(output / SUMMARY_FILE)
+    merge_junit([folder / JUNIT_FILE for folder in folders], output / JUNIT_FILE)
+    merge_har([folder / HAR_FILE for folder in folders], output / HAR_FILE)
+    merge_results([folder / RESULTS_FOLDER for folder in folders], output / RESULTS_FOLDER)
+    return summary
