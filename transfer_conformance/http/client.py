@@ -392,7 +392,13 @@ class RecordingClient:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="target")
         futures = [self._pool.submit(_in_pool, call) for call in calls]
-        wait_for_all(futures)
+        try:
+            wait_for_all(futures)
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM) while calls are in flight: they end first, so that
+            # what they did (a chat they opened) is known to the clean-up that follows.
+            wait_for_all(futures)
+            raise
         return [future.result() for future in futures]
 
     def close(self) -> None:

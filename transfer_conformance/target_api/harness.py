@@ -299,10 +299,15 @@ class Harness:
         one: each call is on a chat of its own, so the order cannot change what any finds."""
         if self.ending and self.api.client.concurrency > 1:
             ending = [partial(self.end_chat, chat_id) for chat_id in self.take_ending()]
-            chat_id, *ended = self.together(self.api.request_chat, *ending)
+            chat_id, *ended = self.together(self.request_chat, *ending)
             self.forget(ended)
-        else:
-            chat_id = self.api.request_chat()
+            return chat_id
+        return self.request_chat()
+
+    def request_chat(self) -> str:
+        """The visitor requests a chat; it is this run's from the moment its id is known (even
+        if the run is stopped before the caller sees it: clean-up and the ledger have it)."""
+        chat_id = self.api.request_chat()
         self.created.append(chat_id)
         self.ours.add(chat_id)
         self.ledger("opened", chat_id)
