@@ -2,7 +2,9 @@
 code, writes its summary and JUnit, leaves nothing open on the target, sends nothing to another
 origin, stays within its memory, and no secret reaches any output in any encoding."""
 
+import os
 import resource
+import select
 import signal
 import subprocess
 import sys
@@ -164,13 +166,14 @@ def test_run_against_a_hostile_target_ends_bounded_and_leaks_nothing(name, tmp_p
 
 
 @pytest.mark.parametrize(
-    ("signum", "transfer"),
-    [(signal.SIGTERM, 6), (signal.SIGINT, 1)],
-    ids=["SIGTERM-in-a-test", "SIGINT-in-set-up"],
+    ("signum", "transfer", "lanes"),
+    [(signal.SIGTERM, 6, 1), (signal.SIGINT, 1, 1), (signal.SIGTERM, 6, 2)],
+    ids=["SIGTERM-in-a-test", "SIGINT-in-set-up", "SIGTERM-to-a-run-in-lanes"],
 )
-def test_stopped_run_cleans_up_and_writes_its_evidence(signum, transfer, tmp_path):
+def test_stopped_run_cleans_up_and_writes_its_evidence(signum, transfer, lanes, tmp_path):
     """A run stopped mid-way ends its chats, logs out, writes summary, JUnit and report, with
-    the unfinished tests broken, and exits 3."""
+    the unfinished tests broken, and exits 3. In lanes, the run passes the stop to every lane,
+    and each cleans up its own agents' chats and logins."""
     profile = canary_profile(tmp_path)
     output = tmp_path / "reports"
     reached = threading.Event()
@@ -179,7 +182,7 @@ def test_stopped_run_cleans_up_and_writes_its_evidence(signum, transfer, tmp_pat
         hostile.HostileTarget(reference.url, hostile.signal_on_transfer(reached, transfer)) as proxy,
     ):
         command = [sys.executable, "-m", "transfer_conformance.cli", "run", "--target", str(profile)]
-        command += ["--target-url", proxy.url, "--output", str(output)]
+        command += ["--target-url", proxy.url, "--output", str(output), "--lanes", str(lanes)]
         process = subprocess.Popen(
             command,
             cwd=CHECKOUT,
@@ -270,6 +273,68 @@ def test_cleanup_after_a_killed_run_leaves_no_chat_open(tmp_path):
     # the killed run's own logins lapse; cleanup's own are gone
     assert after["bearers"] == left["bearers"], (left, after)
     assert again.returncode == 0 and "nothing to clean up" in again.stdout
+
+
+def wait_for_end(pids: list[int], timeout: float) -> bool:
+    """Whether every process of ``pids`` ended within ``timeout`` (not our children: pidfds)."""
+    for pid in pids:
+        try:
+            handle = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        ended, _, _ = select.select([handle], [], [], timeout)
+        os.close(handle)
+        if not ended:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("whole_group", [False, True], ids=["run-killed", "run-and-lanes-killed"])
+def test_a_run_in_lanes_killed_leaves_nothing_cleanup_cannot_end(whole_group, tmp_path):
+    """SIGKILL a run in two lanes mid-way. Its lanes alone: they see it gone, stop as a
+    stopped run does, and leave nothing open. Its whole process group: each lane's ledger
+    lets `cleanup` end that lane's chats with that lane's agents."""
+    profile = canary_profile(tmp_path)
+    output = tmp_path / "reports"
+    reached = threading.Event()
+    with (
+        EmbeddedReference(seed_path=profile) as reference,
+        hostile.HostileTarget(reference.url, hostile.signal_on_transfer(reached, 6)) as proxy,
+    ):
+        command = [sys.executable, "-m", "transfer_conformance.cli", "run", "--target", str(profile)]
+        command += ["--target-url", proxy.url, "--output", str(output), "--no-report", "--lanes", "2"]
+        process = subprocess.Popen(
+            command, cwd=CHECKOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        )
+        assert reached.wait(60), "the run never reached a transfer"
+        lanes = [
+            int(pid) for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        ]
+        if whole_group:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+        process.communicate(timeout=60)
+        assert len(lanes) == 2 and wait_for_end(lanes, 60), "the lanes outlived their run"
+        left = requests.get(f"{reference.url}/_reference/state", timeout=5).json()
+        cleanup = [
+            "cleanup",
+            "--target",
+            str(profile),
+            "--target-url",
+            reference.url,
+            "--output",
+            str(output),
+        ]
+        done = run_cli(*cleanup)
+        after = requests.get(f"{reference.url}/_reference/state", timeout=5).json()
+    assert done.returncode == 0, done.stdout + done.stderr
+    if whole_group:
+        assert left["open_chats"] > 0, left
+        assert "(agent set 2)" in done.stdout and "agents logged out" in done.stdout, done.stdout
+    else:
+        assert left["open_chats"] == 0 and left["sessions"] == 0, left
+    assert after["open_chats"] == 0 and after["ringing_chats"] == 0, after
 
 
 def test_a_slow_target_is_told_apart_from_a_dead_one_before_the_tests_run(tmp_path):

@@ -17,6 +17,7 @@ import select
 import shutil
 import signal
 import sys
+import threading
 import traceback
 from collections import Counter
 from collections.abc import Iterator
@@ -372,6 +373,9 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
     # One embedded reference for every lane, started before they fork.
     embedded = start_embedded(profile, options.faults) if profile.embedded and not profile.base_url else None
     lanes: dict[int, tuple[int, int]] = {}
+    # Only this process holds the pipe's writing end: when it ends, however it ends (a kill -9),
+    # each lane sees the pipe close and stops as a stopped run does, cleaning up first.
+    parent_gone, parent_alive = os.pipe()
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -389,11 +393,15 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
             pid = os.fork()
             if pid == 0:
                 os.close(read)
+                os.close(parent_alive)
+                stop_when_closed(parent_gone)
                 run_lane(lane_options, profile.lane(number, options.lanes), seed, seed_label, write)
             os.close(write)
             lanes[pid] = (number, read)
         codes, interrupted = relay(lanes)
     finally:
+        os.close(parent_gone)
+        os.close(parent_alive)
         if embedded is not None:
             embedded.stop()
     merge(options.output, options.lanes)
@@ -402,6 +410,18 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
     if interrupted or pytest.ExitCode.INTERRUPTED in codes or pytest.ExitCode.INTERNAL_ERROR in codes:
         return pytest.ExitCode.INTERRUPTED
     return pytest.ExitCode.TESTS_FAILED if pytest.ExitCode.TESTS_FAILED in codes else pytest.ExitCode.OK
+
+
+def stop_when_closed(pipe: int) -> None:
+    """In a lane: SIGTERM to itself when nothing can write to ``pipe`` any more (the run that
+    forked it has ended)."""
+
+    def watch() -> None:
+        while os.read(pipe, 1):
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="lane-parent-watch", daemon=True).start()
 
 
 def run_lane(
