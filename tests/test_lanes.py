@@ -3,30 +3,41 @@ test runs once, in one lane, with the verdicts of one lane; the lanes' folders m
 folder (summary, JUnit, HAR, Allure results); a failure names its lane and replays on its agents."""
 
 import json
+import os
 
 import pytest
 import requests
 
 from reference_target.embedded import EmbeddedReference
 from tests.conftest import BEHAVIOUR_RULES, run_cli, summary_of
-from transfer_conformance.run.lanes import merge_har, merge_junit, merge_summaries, share
+from transfer_conformance.run.lanes import (
+    CLAIMS,
+    claim,
+    fill_claims,
+    heaviest_first,
+    merge_har,
+    merge_junit,
+    merge_summaries,
+)
 from transfer_conformance.run.summary import Outcome, Result, RunSummary
 from transfer_contract.paths import TARGETS
 
 TESTS = [f"suites/test_{name}.py::test" for name in "abcdefg"]
 
 
-def test_shares_cover_every_test_once_in_its_order_and_balance_the_weights():
-    weights = {TESTS[0]: 10.0, TESTS[1]: 1.0, TESTS[2]: 1.0, TESTS[3]: 4.0, TESTS[4]: 4.0}
-    shares = share(TESTS, weights, 2)
-    assert sorted(test for lane in shares for test in lane) == sorted(TESTS)
-    assert all(lane == [t for t in TESTS if t in lane] for lane in shares), "each lane keeps the order"
-    # the 10 s test alone against the rest (two unknown tests count as the average, 4 s)
-    loads = [sum(weights.get(t, 4.0) for t in lane) for lane in shares]
-    assert sorted(loads) == [14.0, 14.0], loads
-    assert share(TESTS, weights, 2) == shares, "every lane's process computes the same shares"
-    assert share(TESTS, {}, 3) == [TESTS[0::3], TESTS[1::3], TESTS[2::3]]
-    assert share(TESTS[:1], {}, 2) == [TESTS[:1], []]
+def test_lanes_take_the_longest_tests_first_and_never_the_same_one():
+    weights = {TESTS[0]: 1.0, TESTS[1]: 10.0, TESTS[2]: 3.0, TESTS[3]: 4.0}
+    # the unknown tests count as the average (4.5 s), after the 10 s one, in their order
+    assert heaviest_first(TESTS, weights) == [1, 4, 5, 6, 3, 2, 0]
+    assert heaviest_first(TESTS, {}) == list(range(len(TESTS)))
+    read, write = os.pipe()
+    fill_claims(write)
+    os.close(write)
+    try:
+        taken = [claim(read) for _ in range(CLAIMS)]
+        assert taken == list(range(CLAIMS)) and claim(read) is None
+    finally:
+        os.close(read)
 
 
 def test_merged_summary_names_each_results_lane_and_what_broke_a_lane():
@@ -39,12 +50,18 @@ def test_merged_summary_names_each_results_lane_and_what_broke_a_lane():
         interference=["chat X"],
         stopped="not run: deadline",
     )
-    merged = merge_summaries([(0, first), (1, second), (2, None)])
-    assert [(r.nodeid, r.lane) for r in merged.results] == [("a", 1), ("b", 0)]
+    merged = merge_summaries([(0, first), (1, second)], {"a": None, "b": None, "c": "text-optional"})
+    assert [(r.nodeid, r.lane, r.outcome) for r in merged.results] == [
+        ("a", 1, Outcome.FAILED),
+        ("b", 0, Outcome.PASSED),
+        ("c", 0, Outcome.BROKEN),
+    ], "a test no lane took is broken, not run"
+    assert merged.results[2].message == "not run: lane 2: not run: deadline"
+    assert merged.results[2].rule == "text-optional" and merged.results[2].level == "MUST"
     assert merged.requests_sent == 12 and (merged.started, merged.finished) == (10.0, 25.0)
     assert merged.interference == ["lane 2: chat X"]
     assert merged.stopped == "lane 2: not run: deadline"
-    assert merged.setup_error == "lane 3 ended without writing its summary"
+    assert merge_summaries([(0, first), (1, None)]).setup_error == "lane 2 ended without writing its summary"
 
 
 def test_merged_junit_and_har_hold_every_lanes_entries(tmp_path):
@@ -91,15 +108,19 @@ def test_two_lanes_judge_every_test_once_as_one_lane_does(tmp_path):
 
 @pytest.mark.run
 def test_a_fault_is_caught_in_its_lane_and_replays_on_that_lanes_agents(tmp_path):
-    # two rules, one a lane: the faulty rule's test lands in the second lane
-    rules = ("--rule", "agent-or-skill-required", "--rule", "agent-takes-precedence")
+    # two rules, each with its fault: each lane takes one test, and each test fails
     done = run_cli(
         "run",
-        *rules,
+        "--rule",
+        "agent-or-skill-required",
+        "--rule",
+        "agent-takes-precedence",
         "--lanes",
         "2",
         "--fault",
         "skill_wins_over_agent",
+        "--fault",
+        "neither_accepted",
         "--examples",
         "3",
         "--no-report",
@@ -107,12 +128,11 @@ def test_a_fault_is_caught_in_its_lane_and_replays_on_that_lanes_agents(tmp_path
         str(tmp_path),
     )
     assert done.returncode == 1, done.stdout[-3000:]
-    failed = [r for r in summary_of(tmp_path)["results"] if r["outcome"] == "failed"]
-    assert [(r["rule"], r["lane"]) for r in failed] == [("agent-takes-precedence", 1)]
-    with EmbeddedReference(("skill_wins_over_agent",)) as served:
-        replayed = run_cli(
-            "replay", "agent-takes-precedence", "--output", str(tmp_path), "--target-url", served.url
-        )
+    failed = {r["lane"]: r for r in summary_of(tmp_path)["results"] if r["outcome"] == "failed"}
+    assert set(failed) == {0, 1}, failed.keys()
+    second = failed[1]
+    with EmbeddedReference(("skill_wins_over_agent", "neither_accepted")) as served:
+        replayed = run_cli("replay", second["nodeid"], "--output", str(tmp_path), "--target-url", served.url)
         state = requests.get(f"{served.url}/_reference/state", timeout=5).json()
     assert replayed.returncode == 1, replayed.stdout[-2000:] + replayed.stderr[-2000:]
     assert "the failure REPRODUCES" in replayed.stdout

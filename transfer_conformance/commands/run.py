@@ -35,7 +35,7 @@ from transfer_conformance.plugin.options import RunOptions, add_arguments
 from transfer_conformance.plugin.session import plugins_for
 from transfer_conformance.run import folder
 from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
-from transfer_conformance.run.lanes import HAR_FILE, JUNIT_FILE, lane_folder, merge
+from transfer_conformance.run.lanes import HAR_FILE, JUNIT_FILE, fill_claims, lane_folder, merge
 from transfer_conformance.run.report import ReportError, generate_report, redact_file, redact_tree
 from transfer_conformance.run.summary import PREVIOUS_FILE, SUMMARY_FILE, Outcome, RunSummary
 from transfer_conformance.run.verdicts import RuleVerdict, Verdict, exit_code, rule_verdicts
@@ -376,6 +376,9 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
     # Only this process holds the pipe's writing end: when it ends, however it ends (a kill -9),
     # each lane sees the pipe close and stops as a stopped run does, cleaning up first.
     parent_gone, parent_alive = os.pipe()
+    claims, claims_in = os.pipe()
+    fill_claims(claims_in)
+    os.close(claims_in)
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -388,6 +391,7 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
                 lane=number,
                 no_report=True,
                 lane_weights=weights if weights.is_file() else None,
+                lane_claims=claims,
             )
             read, write = os.pipe()
             pid = os.fork()
@@ -400,8 +404,8 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
             lanes[pid] = (number, read)
         codes, interrupted = relay(lanes)
     finally:
-        os.close(parent_gone)
-        os.close(parent_alive)
+        for pipe in (parent_gone, parent_alive, claims):
+            os.close(pipe)
         if embedded is not None:
             embedded.stop()
     merge(options.output, options.lanes)

@@ -58,10 +58,12 @@ class RunOptions:
     shared_output: bool = False
     concurrency: int | None = None
     # Tests side by side, each lane on an agent set of its own (`run --lanes N`): how many
-    # lanes, which one this process runs, and the earlier run whose durations share the tests.
+    # lanes, which one this process runs, and the earlier run whose durations order the tests.
     lanes: int = 1
     lane: int = 0
     lane_weights: Path | None = None
+    # the pipe a lane takes its tests' numbers from (run.lanes.claim)
+    lane_claims: int | None = None
 
     @classmethod
     def from_arguments(cls, args: argparse.Namespace) -> RunOptions:

@@ -17,7 +17,7 @@ from transfer_conformance.plugin import allure_steps, fixtures, results
 from transfer_conformance.plugin.allure_steps import rule_of
 from transfer_conformance.plugin.options import RunOptions
 from transfer_conformance.plugin.state import RUN, RunState
-from transfer_conformance.run.lanes import durations, share
+from transfer_conformance.run.lanes import claim, durations, heaviest_first, write_collected
 from transfer_conformance.target_api.api import spawn_embedded
 from transfer_conformance.target_api.profile import TargetProfile
 
@@ -52,16 +52,10 @@ class RunSession:
         use_domain(TextDomain.from_decisions(profile.decisions))
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        """In a lane, only the lane's share of the tests. A rule that only reports (a SHOULD rule
-        or a decision, without --strict) is not shrunk: nobody asked for its minimal example,
-        and shrinking against a slow target took most of a run. --strict shrinks everything, as
-        the gate then depends on it."""
+        """A rule that only reports (a SHOULD rule or a decision, without --strict) is not shrunk:
+        nobody asked for its minimal example, and shrinking against a slow target took most of a
+        run. --strict shrinks everything, as the gate then depends on it."""
         options = self.options
-        if options.lanes > 1:
-            shares = share([item.nodeid for item in items], durations(options.lane_weights), options.lanes)
-            mine = set(shares[options.lane])
-            config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in mine])
-            items[:] = [item for item in items if item.nodeid in mine]
         if options.strict or options.no_shrink:
             return
         reported = settings(
@@ -75,6 +69,45 @@ class RunSession:
             # the same function serves every parametrized case: decorate it once
             with contextlib.suppress(InvalidArgument):
                 reported(test)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        """In a lane: the tests this lane takes, one at a time, each as the lane becomes free.
+        Only those are this lane's to judge; the run marks the tests no lane took."""
+        options = self.options
+        if options.lanes <= 1 or options.lane_claims is None or session.config.option.collectonly:
+            return None
+        if session.testsfailed:
+            raise session.Interrupted(f"{session.testsfailed} error(s) during collection")
+        state = session.config.stash[RUN]
+        items = session.items
+        every = dict(state.collected)
+        write_collected(options.output, {nodeid: rule.id if rule else None for nodeid, rule in every.items()})
+        order = heaviest_first([item.nodeid for item in items], durations(options.lane_weights))
+        state.collected = {}
+
+        def take() -> pytest.Item | None:
+            number = claim(options.lane_claims)
+            if number is None or number >= len(order):
+                return None
+            item = items[order[number]]
+            state.collected[item.nodeid] = every[item.nodeid]
+            return item
+
+        while not (session.shouldfail or session.shouldstop):
+            item = take()
+            if item is None:
+                break
+            # pytest tears fixtures down by the next test, which a lane knows only once it is
+            # free: any other test stands in for it (they all share the session's fixtures, the
+            # only ones above a test's own), and the session's end tears the rest down.
+            stand_in = next((other for other in items[:2] if other is not item), None)
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=stand_in)
+        if session.shouldfail:
+            raise session.Failed(session.shouldfail)
+        if session.shouldstop:
+            raise session.Interrupted(session.shouldstop)
+        return True
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:

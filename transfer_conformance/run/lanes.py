@@ -10,22 +10,25 @@ ledger is what `cleanup` reads after a run that was killed.
 from __future__ import annotations
 
 import copy
-import heapq
 import json
+import os
 import shutil
+import time
 import xml.etree.ElementTree as ElementTree  # writing only: reading lanes' files is defusedxml's
 from pathlib import Path
 
 from defusedxml.ElementTree import parse as parse_xml
 
 from transfer_conformance.files import write_text_atomically
-from transfer_conformance.run.summary import SUMMARY_FILE, RunSummary
+from transfer_conformance.run.summary import SUMMARY_FILE, Outcome, Result, RunSummary
+from transfer_contract.catalogue import rules
 
 LANES_FOLDER = "lanes"
 # what a lane writes beside its summary, merged into the run's own
 JUNIT_FILE = "junit.xml"
 HAR_FILE = "traffic.har"
 RESULTS_FOLDER = "allure-results"
+COLLECTED_FILE = "collected.json"
 
 
 def lane_folder(output: Path, number: int) -> Path:
@@ -42,21 +45,45 @@ def lane_folders(output: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def share(nodeids: list[str], weights: dict[str, float], lanes: int) -> list[list[str]]:
-    """The tests of each lane: the longest first to the lane with the least so far (weights:
-    an earlier run's durations; a test it did not run counts as the average one). The same
-    tests and weights give the same shares in every lane's process; each lane keeps the
-    tests in their given order."""
+def heaviest_first(nodeids: list[str], weights: dict[str, float]) -> list[int]:
+    """The order in which lanes take the tests: the longest first (weights: an earlier run's
+    durations; a test it did not run counts as the average one), then in their given order.
+    Each lane takes the next test as it becomes free, so the lanes end about together."""
     known = [weights[nodeid] for nodeid in nodeids if nodeid in weights]
     usual = sum(known) / len(known) if known else 1.0
-    heaviest = sorted(range(len(nodeids)), key=lambda i: (-weights.get(nodeids[i], usual), i))
-    loads = [(0.0, lane) for lane in range(lanes)]
-    owner = [0] * len(nodeids)
-    for index in heaviest:
-        load, lane = heapq.heappop(loads)
-        owner[index] = lane
-        heapq.heappush(loads, (load + weights.get(nodeids[index], usual), lane))
-    return [[nodeid for index, nodeid in enumerate(nodeids) if owner[index] == lane] for lane in range(lanes)]
+    return sorted(range(len(nodeids)), key=lambda index: (-weights.get(nodeids[index], usual), index))
+
+
+# A run hands its lanes the numbers 0, 1, 2, ... through one pipe, 4 bytes each, written before
+# they start (within a pipe's 64 KiB, so the write never waits): a lane takes a test by reading
+# the next number, which no other lane can then read. Tests beyond these are never taken, and
+# marked not run.
+CLAIMS = 8192
+
+
+def fill_claims(pipe: int) -> None:
+    os.write(pipe, b"".join(number.to_bytes(4, "big") for number in range(CLAIMS)))
+
+
+def claim(pipe: int) -> int | None:
+    """The next number no lane has taken, or None when none is left."""
+    taken = os.read(pipe, 4)
+    return int.from_bytes(taken, "big") if len(taken) == 4 else None
+
+
+def write_collected(folder: Path, rules: dict[str, str | None]) -> None:
+    """What the lanes collected (test -> rule), for the run to tell which tests no lane took."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(folder / COLLECTED_FILE, json.dumps(rules))
+
+
+def read_collected(folders: list[Path]) -> dict[str, str | None]:
+    for folder in folders:
+        try:
+            return dict(json.loads((folder / COLLECTED_FILE).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            continue
+    return {}
 
 
 def durations(path: Path | None) -> dict[str, float]:
@@ -65,9 +92,12 @@ def durations(path: Path | None) -> dict[str, float]:
     return {result.nodeid: result.duration_s for result in summary.results} if summary else {}
 
 
-def merge_summaries(lanes: list[tuple[int, RunSummary | None]]) -> RunSummary:
+def merge_summaries(
+    lanes: list[tuple[int, RunSummary | None]], collected: dict[str, str | None] | None = None
+) -> RunSummary:
     """One summary of the lanes' own: every result (naming its lane), the requests of all,
-    and what stopped or broke any lane, said with the lane's number."""
+    and what stopped or broke any lane, said with the lane's number; a ``collected`` test no
+    lane took is broken, not run."""
     present = [(number, summary) for number, summary in lanes if summary is not None]
     merged = copy.deepcopy(present[0][1]) if present else RunSummary()
     merged.results, merged.interference = [], []
@@ -89,10 +119,21 @@ def merge_summaries(lanes: list[tuple[int, RunSummary | None]]) -> RunSummary:
         errors += [f"{name}: {summary.setup_error}"] if summary.setup_error else []
         stops += [f"{name}: {summary.stopped}"] if summary.stopped else []
         writes += [f"{name}: {summary.write_error}"] if summary.write_error else []
+    taken = {result.nodeid for result in merged.results}
+    why = "not run: " + ("; ".join(stops) or "no lane took it")
+    for nodeid, rule_id in (collected or {}).items():
+        if nodeid not in taken and not errors:
+            merged.results.append(_not_run(nodeid, rule_id, why))
     merged.results.sort(key=lambda result: result.nodeid)
     merged.setup_error, merged.stopped = "; ".join(errors), "; ".join(stops)
     merged.write_error = "; ".join(writes)
     return merged
+
+
+def _not_run(nodeid: str, rule_id: str | None, why: str) -> Result:
+    rule = rules().get(rule_id or "")
+    labels = {"rule": rule.id, "level": rule.level, "kind": rule.kind, "check": rule.check} if rule else {}
+    return Result(nodeid, Outcome.BROKEN, **labels, message=why, finished=time.time())
 
 
 def merge_junit(sources: list[Path], target: Path) -> None:
@@ -165,7 +206,7 @@ def merge(output: Path, lanes: int) -> RunSummary:
     (saved as ``output``'s summary)."""
     folders = [lane_folder(output, number) for number in range(lanes)]
     summaries = [(number, RunSummary.load(folder / SUMMARY_FILE)) for number, folder in enumerate(folders)]
-    summary = merge_summaries(summaries)
+    summary = merge_summaries(summaries, read_collected(folders))
     summary.save(output / SUMMARY_FILE)
     merge_junit([folder / JUNIT_FILE for folder in folders], output / JUNIT_FILE)
     merge_har([folder / HAR_FILE for folder in folders], output / HAR_FILE)
