@@ -408,7 +408,7 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
             os.close(pipe)
         if embedded is not None:
             embedded.stop()
-    merge(options.output, options.lanes)
+    merge(options.output, options.lanes, interrupted)
     if pytest.ExitCode.USAGE_ERROR in codes:
         return pytest.ExitCode.USAGE_ERROR
     if interrupted or pytest.ExitCode.INTERRUPTED in codes or pytest.ExitCode.INTERNAL_ERROR in codes:

@@ -93,7 +93,9 @@ def durations(path: Path | None) -> dict[str, float]:
 
 
 def merge_summaries(
-    lanes: list[tuple[int, RunSummary | None]], collected: dict[str, str | None] | None = None
+    lanes: list[tuple[int, RunSummary | None]],
+    collected: dict[str, str | None] | None = None,
+    interrupted: bool = False,
 ) -> RunSummary:
     """One summary of the lanes' own: every result (naming its lane), the requests of all,
     and what stopped or broke any lane, said with the lane's number; a ``collected`` test no
@@ -120,7 +122,10 @@ def merge_summaries(
         stops += [f"{name}: {summary.stopped}"] if summary.stopped else []
         writes += [f"{name}: {summary.write_error}"] if summary.write_error else []
     taken = {result.nodeid for result in merged.results}
-    why = "not run: " + ("; ".join(stops) or "no lane took it")
+    why = "not run: " + (
+        "; ".join(stops)
+        or ("the run was interrupted (SIGINT or SIGTERM)" if interrupted else "no lane took it")
+    )
     for nodeid, rule_id in (collected or {}).items():
         if nodeid not in taken and not errors:
             merged.results.append(_not_run(nodeid, rule_id, why))
@@ -201,12 +206,12 @@ def merge_results(sources: list[Path], target: Path) -> None:
                 shutil.move(str(path), target / path.name)
 
 
-def merge(output: Path, lanes: int) -> RunSummary:
+def merge(output: Path, lanes: int, interrupted: bool = False) -> RunSummary:
     """Make ``output`` the run folder of the ``lanes`` lanes' folders; the merged summary
     (saved as ``output``'s summary)."""
     folders = [lane_folder(output, number) for number in range(lanes)]
     summaries = [(number, RunSummary.load(folder / SUMMARY_FILE)) for number, folder in enumerate(folders)]
-    summary = merge_summaries(summaries, read_collected(folders))
+    summary = merge_summaries(summaries, read_collected(folders), interrupted)
     summary.save(output / SUMMARY_FILE)
     merge_junit([folder / JUNIT_FILE for folder in folders], output / JUNIT_FILE)
     merge_har([folder / HAR_FILE for folder in folders], output / HAR_FILE)
