@@ -1,7 +1,7 @@
 """Benchmark: a ci run against a far target (prints figures; not a test).
 
     .venv/bin/python benchmarks/latency.py [--delays 0,100,300] [--variant other-statuses]
-                                           [--concurrency N] [--rule ID ...]
+                                           [--concurrency N] [--lanes N] [--rule ID ...]
 
 A real staging answers across a network. Each line serves one reference (or one variant of it),
 puts a proxy in front of it that holds every answer back by the given delay (the test helper
@@ -71,10 +71,12 @@ def main() -> int:
         "--variant", default="other-statuses", help="a variant of targets/variants/ ('' for none)"
     )
     parser.add_argument("--concurrency", type=int, help="passed to the run (--concurrency)")
+    parser.add_argument("--lanes", type=int, help="passed to the run (--lanes: tests side by side)")
     parser.add_argument("--rule", action="append", default=[], help="run only this rule (repeatable)")
     args = parser.parse_args()
     delays = [int(d) for d in args.delays.split(",") if d.strip()]
     extra = [f"--concurrency={args.concurrency}"] if args.concurrency else []
+    extra += [f"--lanes={args.lanes}"] if args.lanes else []
     for rule in args.rule:
         extra += ["--rule", rule]
     seeds = [("reference", TARGETS / "reference.toml")]

@@ -32,6 +32,7 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Callable
+from typing import NoReturn
 
 
 def warm() -> None:
@@ -155,24 +156,33 @@ def standard_streams(fds: tuple[int, int, int], env: dict[str, str]) -> None:
 
 def serve_reference(argv: list[str], fds: tuple[int, int, int], env: dict[str, str]) -> None:
     """In a reference's process: become `python -m reference_target ARGV`."""
-    code = 1
-    try:
+
+    def reference() -> None:
         standard_streams(fds, env)
         from reference_target.__main__ import main
 
         sys.argv = ["reference_target", *argv]
         main()
+
+    become(reference)
+
+
+def become(program: Callable[[], None]) -> NoReturn:
+    """Run ``program`` as this process's whole life: its exit code as an interpreter would give
+    it (SystemExit's, 1 after a crash, printed as the interpreter would print it, else 0)."""
+    code = 1
+    try:
+        program()
         code = 0
     except SystemExit as done:
-        code = exit_code(done)
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     except BaseException:
         traceback.print_exc()
     finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
         os._exit(code)
-
-
-def exit_code(done: SystemExit) -> int:
-    return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
 
 
 class ForkedReference:
@@ -265,8 +275,8 @@ def fork_from(forks: Zygote) -> None:
 
 def cli(argv: list[str], cwd: str, env: dict[str, str], fds: tuple[int, int, int]) -> None:
     """In a forked child: become `transfer-conformance ARGV` in ``cwd``."""
-    code = 1
-    try:
+
+    def program() -> None:
         os.chdir(cwd)
         standard_streams(fds, env)
         from transfer_conformance.cli import main
@@ -274,16 +284,8 @@ def cli(argv: list[str], cwd: str, env: dict[str, str], fds: tuple[int, int, int
         fork_from(Zygote())
         sys.argv = ["transfer-conformance", *argv]
         main(argv)
-        code = 0
-    except SystemExit as done:
-        code = exit_code(done)
-    except BaseException:
-        # a crash is printed as the interpreter would print it, and the exit code is 1
-        traceback.print_exc()
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+
+    become(program)
 
 
 def child(request: dict) -> None:

@@ -364,12 +364,17 @@ def passthrough(handler: Handler, exchange: Exchange, target: HostileTarget) -> 
     return False
 
 
-def signal_on_transfer(reached: threading.Event, number: int) -> Behaviour:
+def signal_on_transfer(
+    reached: threading.Event, number: int, hold: threading.Event | None = None
+) -> Behaviour:
     def behaviour(handler: Handler, exchange: Exchange, target: HostileTarget) -> bool:
         """Passes everything through, and says when the run has sent its ``number``th transfer
-        (the first is the set-up's probe of the XML form; later ones are tests')."""
+        (the first is the set-up's probe of the XML form; later ones are tests'); with ``hold``,
+        that transfer goes on only once ``hold`` is set (its sender waits meanwhile)."""
         if is_transfer(exchange) and target.count("transfer") == number:
             reached.set()
+            if hold is not None:
+                hold.wait(60)
         return False
 
     return behaviour
