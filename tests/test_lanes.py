@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from reference_target.embedded import EmbeddedReference
-from tests.conftest import BEHAVIOUR_RULES, run_cli, summary_of
+from tests.conftest import BEHAVIOUR_RULES, run_cli, run_main, summary_of
 from transfer_conformance.run.lanes import (
     CLAIMS,
     claim,
@@ -140,7 +140,7 @@ def test_a_fault_is_caught_in_its_lane_and_replays_on_that_lanes_agents(tmp_path
 
 
 def test_more_lanes_than_agent_sets_is_a_usage_error(tmp_path):
-    done = run_cli("run", "--lanes", "4", "--no-report", "--output", str(tmp_path))
+    done = run_main("run", "--lanes", "4", "--no-report", "--output", str(tmp_path))
     assert done.returncode == 2
     assert "--lanes 4: reference declares 3 agent set(s)" in done.stderr
     assert "Traceback" not in done.stderr
@@ -158,7 +158,7 @@ def test_more_lanes_than_the_memory_budget_allows_is_a_usage_error(tmp_path):
     (tmp_path / "four.toml").write_text(
         head + extra + "\n# What the reference accepts" + tail, encoding="utf-8"
     )
-    done = run_cli(
+    done = run_main(
         "run", "--target", str(tmp_path / "four.toml"), "--lanes", "4", "--output", str(tmp_path / "o")
     )
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
