@@ -20,6 +20,7 @@ from transfer_conformance.run.lanes import (
     merge_summaries,
 )
 from transfer_conformance.run.summary import Outcome, Result, RunSummary
+from transfer_conformance.target_api.profile import load_profile
 from transfer_contract.paths import TARGETS
 
 TESTS = [f"suites/test_{name}.py::test" for name in "abcdefg"]
@@ -104,6 +105,17 @@ def test_two_lanes_judge_every_test_once_as_one_lane_does(tmp_path):
     assert junit.count("<testcase") == len(outcomes)
     assert list((tmp_path / "two" / "allure-results").glob("*-result.json"))
     assert not side_by_side["interference"], "the lanes never see each other's chats"
+    # every agent set's password is masked, in the run's files and in the lanes' own
+    profile = load_profile("reference")
+    passwords = {
+        login.password
+        for agents in [profile.agents, *(lane.agents for lane in profile.lanes)]
+        for login in agents.values()
+    }
+    for path in (tmp_path / "two").rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert not [secret for secret in passwords if secret in text], path
 
 
 @pytest.mark.run
