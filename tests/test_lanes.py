@@ -62,7 +62,10 @@ def test_merged_summary_names_each_results_lane_and_what_broke_a_lane():
     assert merged.requests_sent == 12 and (merged.started, merged.finished) == (10.0, 25.0)
     assert merged.interference == ["lane 2: chat X"]
     assert merged.stopped == "lane 2: not run: deadline"
-    assert merge_summaries([(0, first), (1, None)]).setup_error == "lane 2 ended without writing its summary"
+    assert merge_summaries([(0, first), (1, None)]).setup_error == "lane 2: ended without writing its summary"
+    # what several lanes say alike is said once
+    down = [RunSummary(setup_error="target unreachable") for _ in range(3)]
+    assert merge_summaries(list(enumerate(down))).setup_error == "lanes 1, 2 and 3: target unreachable"
 
 
 def test_merged_junit_and_har_hold_every_lanes_entries(tmp_path):

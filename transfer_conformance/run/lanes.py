@@ -104,35 +104,50 @@ def merge_summaries(
     merged = copy.deepcopy(present[0][1]) if present else RunSummary()
     merged.results, merged.interference = [], []
     merged.requests_sent, merged.request_seconds = 0, 0.0
-    errors, stops, writes = [], [], []
+    errors: dict[str, list[int]] = {}
+    stops: dict[str, list[int]] = {}
+    writes: dict[str, list[int]] = {}
     for number, summary in lanes:
-        name = f"lane {number + 1}"
         if summary is None:
-            errors.append(f"{name} ended without writing its summary")
+            errors.setdefault("ended without writing its summary", []).append(number)
             continue
         for result in summary.results:
             result.lane = number
         merged.results += summary.results
         merged.requests_sent += summary.requests_sent
         merged.request_seconds += summary.request_seconds
-        merged.interference += [f"{name}: {sign}" for sign in summary.interference]
+        merged.interference += [f"lane {number + 1}: {sign}" for sign in summary.interference]
         merged.started = min(merged.started, summary.started) if merged.started else summary.started
         merged.finished = max(merged.finished, summary.finished)
-        errors += [f"{name}: {summary.setup_error}"] if summary.setup_error else []
-        stops += [f"{name}: {summary.stopped}"] if summary.stopped else []
-        writes += [f"{name}: {summary.write_error}"] if summary.write_error else []
+        for found, text in (
+            (errors, summary.setup_error),
+            (stops, summary.stopped),
+            (writes, summary.write_error),
+        ):
+            if text:
+                found.setdefault(text, []).append(number)
     taken = {result.nodeid for result in merged.results}
     why = "not run: " + (
-        "; ".join(stops)
+        said_by_lanes(stops)
         or ("the run was interrupted (SIGINT or SIGTERM)" if interrupted else "no lane took it")
     )
     for nodeid, rule_id in (collected or {}).items():
         if nodeid not in taken and not errors:
             merged.results.append(_not_run(nodeid, rule_id, why))
     merged.results.sort(key=lambda result: result.nodeid)
-    merged.setup_error, merged.stopped = "; ".join(errors), "; ".join(stops)
-    merged.write_error = "; ".join(writes)
+    merged.setup_error, merged.stopped = said_by_lanes(errors), said_by_lanes(stops)
+    merged.write_error = said_by_lanes(writes)
     return merged
+
+
+def said_by_lanes(found: dict[str, list[int]]) -> str:
+    """What the lanes said, each thing once, led by the lanes that said it ("lanes 1 and 2: …")."""
+    parts = []
+    for text, numbers in found.items():
+        names = [str(number + 1) for number in numbers]
+        who = f"lane {names[0]}" if len(names) == 1 else f"lanes {', '.join(names[:-1])} and {names[-1]}"
+        parts.append(f"{who}: {text}")
+    return "; ".join(parts)
 
 
 def _not_run(nodeid: str, rule_id: str | None, why: str) -> Result:
