@@ -1,6 +1,8 @@
 """Regressions outside the fault catalogue, planted by a proxy between the suite and the
 reference, are caught by the rule they break: the properties are not tuned to the catalogue."""
 
+import json
+
 import pytest
 
 from reference_target.embedded import EmbeddedReference
@@ -42,3 +44,38 @@ def test_unlisted_regression_is_caught_by_its_rule(reference, tmp_path, name):
         done = run_cli("run", "--target-url", proxy.url, "--rule", rule, *ARGS, "--output", str(tmp_path))
     assert done.returncode == 1, f"{name} not caught: {done.stdout[-2000:]}"
     assert rule in failed_rules(tmp_path)
+
+
+def test_a_skills_list_that_changes_between_two_reads_is_no_false_alarm(reference, tmp_path):
+    """The skills list is the account's: another lane's agents, or a colleague's on a shared
+    staging, come and go between two reads. Here the first JSON read of each chat's list shows
+    one more skill, as if someone else's agent had been Online just then: a conformant target,
+    and no rule may fail on it (the XML list was once compared with that one read and failed
+    the run, and the probes once sent chats to any listed skill)."""
+    seen: set[str] = set()
+    elsewhere = {"id": "77", "name": "Elsewhere", "onlineAgents": "1"}
+
+    def someone_else_online_at_first(method, path, body, status, answer):
+        first = path not in seen and answer.startswith(b'{"transfer": {"skill"')
+        if method == "GET" and path.split("?")[0].endswith("/transfer") and first:
+            seen.add(path)
+            value = json.loads(answer)
+            value["transfer"]["skill"] = [*value["transfer"]["skill"], elsewhere]
+            answer = json.dumps(value).encode()
+        return body, status, answer
+
+    with MutationProxy(reference.url, someone_else_online_at_first) as proxy:
+        done = run_cli(
+            "run",
+            "--target-url",
+            proxy.url,
+            "--rule",
+            "xml-responses-match-json",
+            "--rule",
+            "skills-list-available-only",
+            *ARGS,
+            "--output",
+            str(tmp_path),
+        )
+    assert seen, "the proxy never saw a skills list"
+    assert done.returncode == 0, done.stdout[-3000:]

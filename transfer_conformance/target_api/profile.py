@@ -62,8 +62,6 @@ class TargetProfile:
     extra_origins: tuple[str, ...] = ()
     # Further agent sets ([[lanes]]): each lets a run test side by side on agents of its own.
     lanes: list[Lane] = field(default_factory=list)
-    # In a lane: the skills the other agent sets name, which this lane never sends a chat to.
-    others_skills: frozenset[str] = frozenset()
 
     @property
     def agent_sets(self) -> int:
@@ -79,14 +77,6 @@ class TargetProfile:
             profile.agents = dict(chosen.agents)
             profile.skills = {**self.skills, **chosen.skills}
             profile.visitor_skill = chosen.visitor_skill
-        owned = [self.skills, *(lane.skills for lane in self.lanes)]
-        profile.others_skills = frozenset(
-            skills[key]
-            for index, skills in enumerate(owned)
-            if index != number and index < of
-            for key in LANE_SKILL_KEYS
-            if key in skills
-        )
         profile.requests_per_second = self.requests_per_second / of
         profile.lanes = []
         return profile
