@@ -20,20 +20,15 @@ def reference():
         yield server
 
 
+def through(proxy, output, *rule_ids):
+    """A run of ``rule_ids`` through ``proxy`` into ``output``."""
+    only = [argument for rule_id in rule_ids for argument in ("--rule", rule_id)]
+    return run_cli("run", "--target-url", proxy.url, *only, *ARGS, "--output", str(output))
+
+
 def test_proxy_without_mutation_passes(reference, tmp_path):
     with MutationProxy(reference.url, None) as proxy:
-        done = run_cli(
-            "run",
-            "--target-url",
-            proxy.url,
-            "--rule",
-            "agent-takes-precedence",
-            "--rule",
-            "transfer-system-message",
-            *ARGS,
-            "--output",
-            str(tmp_path),
-        )
+        done = through(proxy, tmp_path, "agent-takes-precedence", "transfer-system-message")
     assert done.returncode == 0, done.stdout[-2000:]
 
 
@@ -41,7 +36,7 @@ def test_proxy_without_mutation_passes(reference, tmp_path):
 def test_unlisted_regression_is_caught_by_its_rule(reference, tmp_path, name):
     mutation, rule = MUTATIONS[name]
     with MutationProxy(reference.url, mutation) as proxy:
-        done = run_cli("run", "--target-url", proxy.url, "--rule", rule, *ARGS, "--output", str(tmp_path))
+        done = through(proxy, tmp_path, rule)
     assert done.returncode == 1, f"{name} not caught: {done.stdout[-2000:]}"
     assert rule in failed_rules(tmp_path)
 
@@ -65,17 +60,6 @@ def test_a_skills_list_that_changes_between_two_reads_is_no_false_alarm(referenc
         return body, status, answer
 
     with MutationProxy(reference.url, someone_else_online_at_first) as proxy:
-        done = run_cli(
-            "run",
-            "--target-url",
-            proxy.url,
-            "--rule",
-            "xml-responses-match-json",
-            "--rule",
-            "skills-list-available-only",
-            *ARGS,
-            "--output",
-            str(tmp_path),
-        )
+        done = through(proxy, tmp_path, "xml-responses-match-json", "skills-list-available-only")
     assert seen, "the proxy never saw a skills list"
     assert done.returncode == 0, done.stdout[-3000:]
