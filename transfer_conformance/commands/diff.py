@@ -28,7 +28,7 @@ from transfer_conformance.http.har import json_shape
 from transfer_conformance.paths import REPORTS
 from transfer_conformance.run.known_issues import load_known_issues
 from transfer_conformance.run.report import ReportError, generate_report
-from transfer_conformance.run.summary import RunSummary, run_command
+from transfer_conformance.run.summary import HAR_FILE, RESULTS_FOLDER, RunSummary, run_command
 from transfer_conformance.run.verdicts import NO_RULE, RANK, Verdict, rule_verdicts
 from transfer_conformance.target_api.profile import load_profile
 from transfer_contract.catalogue import rules
@@ -63,7 +63,7 @@ def load_run(folder: Path) -> dict[str, RuleView]:
     # Every failure counts here, known issue or not, strict or not: a diff compares the target.
     verdicts = rule_verdicts(summary, strict=True, known=None)
     views = {rule: RuleView(found.verdict) for rule, found in verdicts.items() if rule != NO_RULE}
-    har = folder / "traffic.har"
+    har = folder / HAR_FILE
     if har.exists():
         for entry in json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]:
             view = views.get(entry.get("_rule") or "")
@@ -160,7 +160,7 @@ def as_html(changes: list[Change], a: Path, b: Path) -> str:
 def add_to_report(changes: list[Change], a: Path, b: Path) -> Path:
     """Put the diff into B's HTML report as a page of its own (group "Release diff"), failed
     when a rule got worse, and build B's report again; the report's index."""
-    results = b / "allure-results"
+    results = b / RESULTS_FOLDER
     summary = RunSummary.of_run(b)
     if not results.is_dir():
         raise DiffError(f"{b}: no allure-results to build a report from")

@@ -7,7 +7,7 @@ import argparse
 from transfer_conformance.errors import ExitCode
 from transfer_conformance.run.known_issues import add_run_folder_arguments, load_known_issues
 from transfer_conformance.run.report import generate_report, open_report
-from transfer_conformance.run.summary import SUMMARY_FILE, RunSummary
+from transfer_conformance.run.summary import RESULTS_FOLDER, SUMMARY_FILE, RunSummary
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -23,6 +23,6 @@ def command_report(args: argparse.Namespace) -> int:
     if args.action == "generate":
         summary = RunSummary.load(root / SUMMARY_FILE) or RunSummary()
         known = load_known_issues(args.known_issues)
-        print(generate_report(root / "allure-results", summary, args.single_file, root, known=known))
+        print(generate_report(root / RESULTS_FOLDER, summary, args.single_file, root, known=known))
         return ExitCode.OK
     return open_report(args.action, root)

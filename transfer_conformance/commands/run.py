@@ -37,9 +37,16 @@ from transfer_conformance.plugin.options import RunOptions, add_arguments
 from transfer_conformance.plugin.session import plugins_for
 from transfer_conformance.run import folder
 from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
-from transfer_conformance.run.lanes import HAR_FILE, JUNIT_FILE, fill_claims, lane_folder, merge
+from transfer_conformance.run.lanes import fill_claims, lane_folder, merge
 from transfer_conformance.run.report import ReportError, generate_report, redact_file, redact_tree
-from transfer_conformance.run.summary import PREVIOUS_FILE, SUMMARY_FILE, Outcome, RunSummary
+from transfer_conformance.run.summary import (
+    HAR_FILE,
+    JUNIT_FILE,
+    PREVIOUS_FILE,
+    SUMMARY_FILE,
+    Outcome,
+    RunSummary,
+)
 from transfer_conformance.run.verdicts import RuleVerdict, Verdict, exit_code, rule_verdicts
 from transfer_conformance.target_api.api import start_embedded
 from transfer_conformance.target_api.profile import TargetProfile, load_profile
@@ -148,7 +155,7 @@ def pytest_arguments(options: RunOptions, seed: int | None) -> list[str]:
         str(options.results),
         "--clean-alluredir",
         "--junitxml",
-        str(options.output / "junit.xml"),
+        str(options.output / JUNIT_FILE),
         "-o",
         "junit_family=xunit2",
     ]
@@ -251,7 +258,7 @@ def failure_blocks(summary: RunSummary, known: KnownIssues, output: Path) -> lis
         blocks.append(
             f"FAILED {result.rule} ({result.level}): {result.nodeid}\n"
             + "\n".join(f"  {line}" for line in result.message.strip().splitlines())
-            + f"\n  evidence: {output / SUMMARY_FILE}, {output / 'traffic.har'}"
+            + f"\n  evidence: {output / SUMMARY_FILE}, {output / HAR_FILE}"
         )
     return blocks
 
@@ -321,7 +328,7 @@ def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssue
     summary.first_seen = first_seen(summary, output / PREVIOUS_FILE)
     summary.save(summary_path)
     redact_tree(options.results)
-    redact_file(output / "junit.xml")
+    redact_file(output / JUNIT_FILE)
     print()
     if summary.setup_error:
         print(f"verdict: broken: {summary.setup_error}")

@@ -16,7 +16,7 @@ from transfer_conformance.http.har import CLEAN_UP, TrafficRecorder
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.plugin.state import INTERFERENCE_MARK, RunState, state_of
 from transfer_conformance.run.ledger import LEDGER_FILE, Ledger, read_leftovers
-from transfer_conformance.run.summary import PREVIOUS_FILE, RunSummary
+from transfer_conformance.run.summary import HAR_FILE, PREVIOUS_FILE, RunSummary
 from transfer_conformance.target_api.api import ChatApi, client_for, point_at
 from transfer_conformance.target_api.calls import SetupError
 from transfer_conformance.target_api.checks import RuleCheck
@@ -67,7 +67,7 @@ def _start_harness(state: RunState, config: pytest.Config) -> Harness:
         point_at(profile, state.embedded)
     client = client_for(profile)
     client.run_deadline = state.deadline
-    state.traffic = TrafficRecorder(state.options.output / "traffic.har")
+    state.traffic = TrafficRecorder(state.options.output / HAR_FILE)
     client.listeners.append(state.traffic.listen)
     harness = Harness(ChatApi(profile, client), profile.ids())
     # Known to the run before anyone logs in: a set-up that fails or is interrupted half-way

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from hypothesis import HealthCheck, Phase, settings
 
 from transfer_conformance.paths import REPORTS
-from transfer_conformance.run.summary import RUN_PROFILES, SUMMARY_FILE
+from transfer_conformance.run.summary import RESULTS_FOLDER, RUN_PROFILES, SUMMARY_FILE
 from transfer_conformance.target_api.profile import LIMITS
 
 _COMMON = {
@@ -90,7 +90,7 @@ class RunOptions:
 
     @property
     def results(self) -> Path:
-        return self.output / "allure-results"
+        return self.output / RESULTS_FOLDER
 
     @property
     def summary_path(self) -> Path:

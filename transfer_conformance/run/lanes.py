@@ -20,14 +20,18 @@ from pathlib import Path
 from defusedxml.ElementTree import parse as parse_xml
 
 from transfer_conformance.files import write_text_atomically
-from transfer_conformance.run.summary import SUMMARY_FILE, Outcome, Result, RunSummary
+from transfer_conformance.run.summary import (
+    HAR_FILE,
+    JUNIT_FILE,
+    RESULTS_FOLDER,
+    SUMMARY_FILE,
+    Outcome,
+    Result,
+    RunSummary,
+)
 from transfer_contract.catalogue import rules
 
 LANES_FOLDER = "lanes"
-# what a lane writes beside its summary, merged into the run's own
-JUNIT_FILE = "junit.xml"
-HAR_FILE = "traffic.har"
-RESULTS_FOLDER = "allure-results"
 COLLECTED_FILE = "collected.json"
 
 
@@ -55,10 +59,10 @@ def heaviest_first(nodeids: list[str], weights: dict[str, float]) -> list[int]:
 
 
 # A run hands its lanes the numbers 0, 1, 2, ... through one pipe, 4 bytes each, written before
-# they start (within a pipe's 64 KiB, so the write never waits): a lane takes a test by reading
-# the next number, which no other lane can then read. Tests beyond these are never taken, and
-# marked not run.
-CLAIMS = 8192
+# they start (16 KiB: within any system's pipe buffer, so the write never waits): a lane takes a
+# test by reading the next number, which no other lane can then read. Tests beyond these are
+# never taken, and marked not run.
+CLAIMS = 4096
 
 
 def fill_claims(pipe: int) -> None:
@@ -71,10 +75,10 @@ def claim(pipe: int) -> int | None:
     return int.from_bytes(taken, "big") if len(taken) == 4 else None
 
 
-def write_collected(folder: Path, rules: dict[str, str | None]) -> None:
+def write_collected(folder: Path, collected: dict[str, str | None]) -> None:
     """What the lanes collected (test -> rule), for the run to tell which tests no lane took."""
     folder.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(folder / COLLECTED_FILE, json.dumps(rules))
+    write_text_atomically(folder / COLLECTED_FILE, json.dumps(collected))
 
 
 def read_collected(folders: list[Path]) -> dict[str, str | None]:

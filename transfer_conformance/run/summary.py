@@ -22,6 +22,10 @@ RUN_PROFILES = ("dev", "ci", "nightly")
 # A run folder (`run --output`) holds its summary, and the one of the run before, by these names.
 SUMMARY_FILE = "last-run.json"
 PREVIOUS_FILE = "previous-run.json"
+# ... and its JUnit file, its traffic (HAR) and its Allure results
+JUNIT_FILE = "junit.xml"
+HAR_FILE = "traffic.har"
+RESULTS_FOLDER = "allure-results"
 
 
 class NoRunError(UsageError):
