@@ -8,7 +8,6 @@ import json
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import allure
 import pytest
@@ -64,7 +63,7 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
         # The target's 5xx (or an answer it cut short) is its fault, not the environment's.
         status, text, example, evidence = Outcome.FAILED, judged.args[0], "", judged.evidence
     history = item.stash.get(FAILING, [])[-keep:]
-    return _result(
+    return Result.of_rule(
         item.nodeid,
         status,
         rule,
@@ -147,12 +146,6 @@ def _broken(error: BaseException) -> str:
     return "\n".join(dict.fromkeys(str(e) or type(e).__name__ for e in inner)) or str(error)
 
 
-def _result(nodeid: str, outcome: Outcome, rule: Rule | None, **fields: Any) -> Result:
-    """A test's Result, labelled with its rule's id, level, kind and check, finished now."""
-    labels = {"rule": rule.id, "level": rule.level, "kind": rule.kind, "check": rule.check} if rule else {}
-    return Result(nodeid, outcome, **labels, **fields, finished=time.time())
-
-
 def _violations(error: BaseException, rule: Rule | None) -> list[RuleViolation]:
     """Rule violations inside an error (Hypothesis may group several failures): the rule's own
     checks, and answers the test could not read; any other error (a library's assertion, a
@@ -178,7 +171,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     )
     for nodeid, rule in state.collected.items():
         if nodeid not in judged and not state.setup_error:
-            state.results.append(_result(nodeid, Outcome.BROKEN, rule, message=why))
+            state.results.append(Result.of_rule(nodeid, Outcome.BROKEN, rule, message=why))
     if state.harness is not None and state.harness.interference:
         _not_judged_beside_another_client(state.results, state.harness.interference)
     discovered = state.options.discover

@@ -13,7 +13,6 @@ import copy
 import json
 import os
 import shutil
-import time
 import xml.etree.ElementTree as ElementTree  # writing only: reading lanes' files is defusedxml's
 from pathlib import Path
 
@@ -137,7 +136,9 @@ def merge_summaries(
     )
     for nodeid, rule_id in (collected or {}).items():
         if nodeid not in taken and not errors:
-            merged.results.append(_not_run(nodeid, rule_id, why))
+            merged.results.append(
+                Result.of_rule(nodeid, Outcome.BROKEN, rules().get(rule_id or ""), message=why)
+            )
     merged.results.sort(key=lambda result: result.nodeid)
     merged.setup_error, merged.stopped = said_by_lanes(errors), said_by_lanes(stops)
     merged.write_error = said_by_lanes(writes)
@@ -152,12 +153,6 @@ def said_by_lanes(found: dict[str, list[int]]) -> str:
         who = f"lane {names[0]}" if len(names) == 1 else f"lanes {', '.join(names[:-1])} and {names[-1]}"
         parts.append(f"{who}: {text}")
     return "; ".join(parts)
-
-
-def _not_run(nodeid: str, rule_id: str | None, why: str) -> Result:
-    rule = rules().get(rule_id or "")
-    labels = {"rule": rule.id, "level": rule.level, "kind": rule.kind, "check": rule.check} if rule else {}
-    return Result(nodeid, Outcome.BROKEN, **labels, message=why, finished=time.time())
 
 
 def merge_junit(sources: list[Path], target: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
@@ -17,6 +18,7 @@ from transfer_conformance.errors import UsageError
 from transfer_conformance.files import write_text_atomically
 from transfer_conformance.http.client import Exchange
 from transfer_conformance.http.masking import REGISTRY
+from transfer_contract.catalogue import Rule
 
 RUN_PROFILES = ("dev", "ci", "nightly")
 # A run folder (`run --output`) holds its summary, and the one of the run before, by these names.
@@ -96,6 +98,14 @@ class Result:
 
     def __post_init__(self) -> None:
         self.outcome = Outcome(self.outcome)
+
+    @classmethod
+    def of_rule(cls, nodeid: str, outcome: Outcome, rule: Rule | None, **fields: Any) -> Result:
+        """A test's Result, labelled with its rule's id, level, kind and check, finished now."""
+        labels = (
+            {"rule": rule.id, "level": rule.level, "kind": rule.kind, "check": rule.check} if rule else {}
+        )
+        return cls(nodeid, outcome, **labels, **fields, finished=time.time())
 
     def named_by(self, wanted: str) -> bool:
         """Whether ``wanted``, as a user types it (a test id, its end, or a rule id), names this."""
