@@ -538,6 +538,7 @@ class RecordingClient:
             name: ", ".join(value) if isinstance(value, list) else str(value)
             for name, value in response.headers.items()
         }
+        elapsed_ms = float(getattr(response, "elapsed", 0) or 0) * 1000
         exchange = Exchange(
             title=self.secrets.mask(title),
             method=method,
@@ -547,8 +548,10 @@ class RecordingClient:
             status=response.status_code,
             response_headers=self._masked_answer_headers(answer_headers),
             response_body=masked_body(response.content, self.secrets),
-            elapsed_ms=float(getattr(response, "elapsed", 0) or 0) * 1000,
+            elapsed_ms=elapsed_ms,
             content=response.content,
+            # sent when the answer began, not when it is recorded (the HAR's timeline)
+            started=time.time() - elapsed_ms / 1000,
         )
         self._record(exchange)
         return exchange
