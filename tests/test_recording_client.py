@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from typing import ClassVar
 
 from transfer_conformance.http.client import RecordingClient
 from transfer_conformance.http.har import har_entry
@@ -14,7 +15,7 @@ class Answer:
     """What Schemathesis hands back: a status, headers, a body and how long the answer took."""
 
     status_code = 200
-    headers = {"Content-Type": "application/json"}
+    headers: ClassVar[dict[str, str]] = {"Content-Type": "application/json"}
     content = b"{}"
     elapsed = 2.5
 
