@@ -1,6 +1,7 @@
 """Benchmark of a whole suite run (prints figures; not a test).
 
     .venv/bin/python benchmarks/suite_run.py [--profile ci] [--runs 3] [--lanes N]
+                                             [--faults a,b --strict]
 
 Runs `transfer-conformance run --target reference --profile ci` (report included) and prints
 its wall time and the peak resident memory of the run and of the reference target it starts
@@ -8,7 +9,8 @@ its wall time and the peak resident memory of the run and of the reference targe
 With lanes (a process each, forked from the run's), the run is several processes at once: it
 also prints the peak of the whole tree's memory, sampled every 0.1 s, as the kernel counts it
 (PSS: pages the processes share counted once) and as the sum of each process's resident size
-(shared pages counted in every process: an upper bound).
+(shared pages counted in every process: an upper bound). With --faults (the reference's named
+faults) and --strict, the run fails and shrinks: a failing run's memory, against the same budget.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-report", action="store_true")
     parser.add_argument("--lanes", type=int, default=1)
+    parser.add_argument("--faults", default="", help="faults for the reference, comma-separated")
+    parser.add_argument("--strict", action="store_true", help="decisions fail the run (and shrink)")
     args = parser.parse_args()
     walls = []
     trees = []
@@ -99,6 +103,8 @@ def main() -> None:
             if args.no_report:
                 command.append("--no-report")
             command += ["--lanes", str(args.lanes)]
+            command += [f"--fault={fault}" for fault in args.faults.split(",") if fault]
+            command += ["--strict"] if args.strict else []
             started = time.perf_counter()
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             memory = TreeMemory(process.pid)

@@ -155,9 +155,9 @@ def test_a_fault_is_caught_in_its_lane_and_replays_on_that_lanes_agents(tmp_path
 
 
 def test_more_lanes_than_agent_sets_is_a_usage_error(tmp_path):
-    done = run_main("run", "--lanes", "4", "--no-report", "--output", str(tmp_path))
+    done = run_main("run", "--lanes", "5", "--no-report", "--output", str(tmp_path))
     assert done.returncode == 2
-    assert "--lanes 4: reference declares 3 agent set(s)" in done.stderr
+    assert "--lanes 5: reference declares 4 agent set(s)" in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -170,11 +170,11 @@ def test_more_lanes_than_the_memory_budget_allows_is_a_usage_error(tmp_path):
     )
     reference = (TARGETS / "reference.toml").read_text(encoding="utf-8")
     head, tail = reference.split("# What the reference accepts", 1)
-    (tmp_path / "four.toml").write_text(
+    (tmp_path / "five.toml").write_text(
         head + extra + "\n# What the reference accepts" + tail, encoding="utf-8"
     )
     done = run_main(
-        "run", "--target", str(tmp_path / "four.toml"), "--lanes", "4", "--output", str(tmp_path / "o")
+        "run", "--target", str(tmp_path / "five.toml"), "--lanes", "5", "--output", str(tmp_path / "o")
     )
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "--lanes 4: at most 3" in done.stderr
+    assert "--lanes 5: at most 4" in done.stderr
