@@ -41,7 +41,8 @@ from transfer_conformance.target_api.harness import as_list, decode, system_mess
 from transfer_contract.domain import PLAIN_ALPHABET
 from transfer_contract.transfer_body import TransferBody
 
-pytestmark = pytest.mark.rule("routing-model")
+# Its lives go on until their budget of time: lanes start it first (run/lanes.py heaviest_first).
+pytestmark = [pytest.mark.rule("routing-model"), pytest.mark.long]
 
 MAX_LIVE_CHATS = 3
 # Seconds Hypothesis may spend shrinking a violating life (each try replays a life against the

@@ -31,6 +31,9 @@ def test_lanes_take_the_longest_tests_first_and_never_the_same_one():
     # the unknown tests count as the average (4.5 s), after the 10 s one, in their order
     assert heaviest_first(TESTS, weights) == [1, 4, 5, 6, 3, 2, 0]
     assert heaviest_first(TESTS, {}) == list(range(len(TESTS)))
+    # no earlier run: the tests marked long first, then the others, each in their order
+    assert heaviest_first(TESTS, {}, frozenset({TESTS[5], TESTS[2]})) == [2, 5, 0, 1, 3, 4, 6]
+    assert heaviest_first(TESTS, weights, frozenset({TESTS[5]})) == [1, 4, 5, 6, 3, 2, 0]
     read, write = os.pipe()
     fill_claims(write)
     os.close(write)

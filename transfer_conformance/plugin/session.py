@@ -35,6 +35,7 @@ class RunSession:
         config.addinivalue_line("markers", "rule(id): the rule of specs/rules.yaml a test checks")
         config.addinivalue_line("markers", "must: tests of MUST rules")
         config.addinivalue_line("markers", "should: tests of SHOULD rules and decisions")
+        config.addinivalue_line("markers", "long: runs until a budget of time (lanes start it first)")
         options, profile = self.options, self.profile
         state = RunState(options, profile, seed=self.seed)
         state.deadline = time.monotonic() + (options.max_time or profile.max_time_s)
@@ -83,7 +84,8 @@ class RunSession:
         items = session.items
         every = dict(state.collected)
         write_collected(options.output, {nodeid: rule.id if rule else None for nodeid, rule in every.items()})
-        order = heaviest_first([item.nodeid for item in items], durations(options.lane_weights))
+        long = frozenset(item.nodeid for item in items if item.get_closest_marker("long"))
+        order = heaviest_first([item.nodeid for item in items], durations(options.lane_weights), long)
         state.collected = {}
 
         def take() -> pytest.Item | None:

@@ -48,10 +48,16 @@ def lane_folders(output: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def heaviest_first(nodeids: list[str], weights: dict[str, float]) -> list[int]:
+def heaviest_first(
+    nodeids: list[str], weights: dict[str, float], long: frozenset[str] = frozenset()
+) -> list[int]:
     """The order in which lanes take the tests: the longest first (weights: an earlier run's
     durations; a test it did not run counts as the average one), then in their given order.
-    Each lane takes the next test as it becomes free, so the lanes end about together."""
+    Each lane takes the next test as it becomes free, so the lanes end about together. With no
+    earlier run, the tests that say they run long (``long``: the `long` marker) go first: one
+    started last would keep its lane busy after the others are done."""
+    if not weights:
+        return sorted(range(len(nodeids)), key=lambda index: (nodeids[index] not in long, index))
     known = [weights[nodeid] for nodeid in nodeids if nodeid in weights]
     usual = sum(known) / len(known) if known else 1.0
     return sorted(range(len(nodeids)), key=lambda index: (-weights.get(nodeids[index], usual), index))
