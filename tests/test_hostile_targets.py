@@ -316,9 +316,11 @@ def test_a_killed_run_leaves_nothing_cleanup_cannot_end(lanes, whole_group, tmp_
     assert after["open_chats"] <= lanes - 1 and after["ringing_chats"] <= lanes - 1, (left, after)
 
 
-def test_a_slow_target_is_told_apart_from_a_dead_one_before_the_tests_run(tmp_path):
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_a_slow_target_is_told_apart_from_a_dead_one_before_the_tests_run(tmp_path, lanes):
     """Answers that come, but 150 ms late: the run says so after set-up, with the measured pace
-    and what it means for the run's length, and goes on to a verdict."""
+    and what it means for the run's length, and goes on to a verdict. A run in lanes says it
+    once, for the whole run."""
     with (
         EmbeddedReference() as reference,
         hostile.HostileTarget(reference.url, hostile.delayed(0.15)) as proxy,
@@ -332,11 +334,16 @@ def test_a_slow_target_is_told_apart_from_a_dead_one_before_the_tests_run(tmp_pa
             "--no-report",
             "--examples",
             "1",
+            "--lanes",
+            str(lanes),
             "--output",
             str(tmp_path),
         )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    line = next(line for line in done.stdout.splitlines() if line.startswith("slow target: "))
+    said = [line.split("| ", 1)[-1] for line in done.stdout.splitlines() if "slow target: " in line]
+    assert len(said) == 1, said
+    line = said[0]
     pace_ms = int(line.split()[2])
     assert 150 <= pace_ms < 1000 and "min at this pace" in line, line
+    assert ("in 2 lanes" in line) == (lanes == 2), line
     assert "misbehaved" not in done.stdout.lower()

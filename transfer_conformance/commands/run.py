@@ -37,7 +37,7 @@ from transfer_conformance.plugin.options import RunOptions, add_arguments
 from transfer_conformance.plugin.session import plugins_for
 from transfer_conformance.run import folder
 from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
-from transfer_conformance.run.lanes import fill_claims, lane_folder, merge
+from transfer_conformance.run.lanes import fill_claims, lane_folder, merge, one_token
 from transfer_conformance.run.report import ReportError, generate_report, redact_file, redact_tree
 from transfer_conformance.run.summary import (
     HAR_FILE,
@@ -390,6 +390,7 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
     claims, claims_in = os.pipe()
     fill_claims(claims_in)
     os.close(claims_in)
+    token = one_token()
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -404,6 +405,7 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
                 no_report=True,
                 lane_weights=weights if weights.is_file() else None,
                 lane_claims=claims,
+                lane_token=token,
             )
             read, write = os.pipe()
             pid = os.fork()
@@ -416,7 +418,7 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
             lanes[pid] = (number, read)
         codes, interrupted = relay(lanes)
     finally:
-        for pipe in (parent_gone, parent_alive, claims):
+        for pipe in (parent_gone, parent_alive, claims, token):
             os.close(pipe)
         if embedded is not None:
             embedded.stop()

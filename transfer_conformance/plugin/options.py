@@ -64,6 +64,8 @@ class RunOptions:
     lane_weights: Path | None = None
     # the pipe a lane takes its tests' numbers from (run.lanes.claim)
     lane_claims: int | None = None
+    # the pipe whose one byte lets the first lane that finds the target slow say so for the run
+    lane_token: int | None = None
 
     @classmethod
     def from_arguments(cls, args: argparse.Namespace) -> RunOptions:

@@ -80,6 +80,19 @@ def claim(pipe: int) -> int | None:
     return int.from_bytes(taken, "big") if len(taken) == 4 else None
 
 
+def one_token() -> int:
+    """A pipe holding one byte, its writing end closed: the first lane to read it has it, and
+    every later read finds the pipe empty and ended (never waits)."""
+    read, write = os.pipe()
+    os.write(write, b"1")
+    os.close(write)
+    return read
+
+
+def took_token(pipe: int) -> bool:
+    return os.read(pipe, 1) == b"1"
+
+
 def write_collected(folder: Path, collected: dict[str, str | None]) -> None:
     """What the lanes collected (test -> rule), for the run to tell which tests no lane took."""
     folder.mkdir(parents=True, exist_ok=True)
