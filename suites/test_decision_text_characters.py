@@ -38,6 +38,8 @@ def judge(target, rule, text, encoding, accepted):
     return exchange
 
 
+# Long: sixteen transfers one after another (lanes start it first, not last).
+@pytest.mark.long
 def test_each_class_of_character_is_accepted(target, rule):
     """A text of each class (accented, CJK, right-to-left, emoji, XML-special, whitespace,
     combining marks, punctuation) is accepted in JSON and in XML."""

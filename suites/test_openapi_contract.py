@@ -15,7 +15,8 @@ from transfer_contract.paths import OPENAPI
 from transfer_contract.spec import body_validator, failed_keywords, operations, parameter_problems
 from transfer_contract.xmlcodec import XmlBodyError, xsd_codec
 
-pytestmark = pytest.mark.rule("openapi-contract")
+# Heavy: Schemathesis' generation caches grow the process by 50 MB and more (lanes keep it in two).
+pytestmark = [pytest.mark.rule("openapi-contract"), pytest.mark.heavy]
 
 # Extra, undeclared query parameters are ignored by design (clients add their own, such as
 # Postman's cs=1), so Schemathesis must not count them as invalid requests.

@@ -366,12 +366,14 @@ def run_and_judge(options: RunOptions, profile: TargetProfile, known: KnownIssue
     return result
 
 
-# Lanes are forked from this process and share what it has loaded (preload_for_lanes); each
-# still grows by about 55 MB of its own as it runs (benchmarks/suite_run.py --lanes N: the whole
-# tree, the reference included, peaks at about 190, 320, 390 and 440 to 455 MB PSS for 1 to 4
-# lanes, and a failing strict run of 4 lanes that shrinks at 445 to 456 MB). Four keep a run,
-# failing runs too, within its 500 MB; a fifth lane would not.
-MAX_LANES = 4
+# Lanes are forked from this process and share what it has loaded (preload_for_lanes). A lane's
+# own memory (USS) reaches 60 to 90 MB when it runs the contract's cases (Schemathesis' caches,
+# native memory mostly), 35 to 42 MB when it does not: the contract goes to the first two lanes
+# only (run/lanes.py lane_queues). Measured (benchmarks/suite_run.py --lanes N --no-report, the whole
+# tree, the reference included): 401 MB PSS for 4 lanes, 411 to 441 MB for 6, and 415 to 440 MB
+# for a failing strict run of 6 lanes that shrinks. Six keep a run, failing runs too, within
+# its 500 MB; a seventh would leave too little room.
+MAX_LANES = 6
 
 
 def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, seed_label: str) -> int:
@@ -390,6 +392,9 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
     claims, claims_in = os.pipe()
     fill_claims(claims_in)
     os.close(claims_in)
+    heavy_claims, heavy_claims_in = os.pipe()
+    fill_claims(heavy_claims_in)
+    os.close(heavy_claims_in)
     token = one_token()
     try:
         sys.stdout.flush()
@@ -405,6 +410,7 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
                 no_report=True,
                 lane_weights=weights if weights.is_file() else None,
                 lane_claims=claims,
+                lane_heavy_claims=heavy_claims,
                 lane_token=token,
             )
             read, write = os.pipe()
@@ -418,7 +424,7 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
             lanes[pid] = (number, read)
         codes, interrupted = relay(lanes)
     finally:
-        for pipe in (parent_gone, parent_alive, claims, token):
+        for pipe in (parent_gone, parent_alive, claims, heavy_claims, token):
             os.close(pipe)
         if embedded is not None:
             embedded.stop()

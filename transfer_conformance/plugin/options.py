@@ -64,6 +64,8 @@ class RunOptions:
     lane_weights: Path | None = None
     # the pipe a lane takes its tests' numbers from (run.lanes.claim)
     lane_claims: int | None = None
+    # the pipe the first lanes take the heavy tests' numbers from, when there are more lanes
+    lane_heavy_claims: int | None = None
     # the pipe whose one byte lets the first lane that finds the target slow say so for the run
     lane_token: int | None = None
 

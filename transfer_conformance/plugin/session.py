@@ -17,7 +17,7 @@ from transfer_conformance.plugin import allure_steps, fixtures, results
 from transfer_conformance.plugin.allure_steps import rule_of
 from transfer_conformance.plugin.options import RunOptions
 from transfer_conformance.plugin.state import RUN, RunState
-from transfer_conformance.run.lanes import claim, durations, heaviest_first, write_collected
+from transfer_conformance.run.lanes import claim, durations, heaviest_first, lane_queues, write_collected
 from transfer_conformance.target_api.api import spawn_embedded
 from transfer_conformance.target_api.profile import TargetProfile
 
@@ -35,7 +35,10 @@ class RunSession:
         config.addinivalue_line("markers", "rule(id): the rule of specs/rules.yaml a test checks")
         config.addinivalue_line("markers", "must: tests of MUST rules")
         config.addinivalue_line("markers", "should: tests of SHOULD rules and decisions")
-        config.addinivalue_line("markers", "long: runs until a budget of time (lanes start it first)")
+        config.addinivalue_line("markers", "long: takes far longer than most tests (lanes start it first)")
+        config.addinivalue_line(
+            "markers", "heavy: grows a process by tens of MB (lanes run it in their first two only)"
+        )
         options, profile = self.options, self.profile
         state = RunState(options, profile, seed=self.seed)
         state.deadline = time.monotonic() + (options.max_time or profile.max_time_s)
@@ -85,16 +88,25 @@ class RunSession:
         every = dict(state.collected)
         write_collected(options.output, {nodeid: rule.id if rule else None for nodeid, rule in every.items()})
         long = frozenset(item.nodeid for item in items if item.get_closest_marker("long"))
-        order = heaviest_first([item.nodeid for item in items], durations(options.lane_weights), long)
+        heavy = frozenset(index for index, item in enumerate(items) if item.get_closest_marker("heavy"))
+        generated = frozenset(
+            item.nodeid for item in items if getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        )
+        nodeids = [item.nodeid for item in items]
+        order = heaviest_first(nodeids, durations(options.lane_weights), long, generated)
+        queues = lane_queues(order, heavy, options.lane, options.lanes)
         state.collected = {}
 
         def take() -> pytest.Item | None:
-            number = claim(options.lane_claims)
-            if number is None or number >= len(order):
-                return None
-            item = items[order[number]]
-            state.collected[item.nodeid] = every[item.nodeid]
-            return item
+            while queues:
+                of_heavy, queue = queues[0]
+                number = claim(options.lane_heavy_claims if of_heavy else options.lane_claims)
+                if number is not None and number < len(queue):
+                    item = items[queue[number]]
+                    state.collected[item.nodeid] = every[item.nodeid]
+                    return item
+                queues.pop(0)
+            return None
 
         while not (session.shouldfail or session.shouldstop):
             item = take()

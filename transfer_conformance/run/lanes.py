@@ -49,24 +49,53 @@ def lane_folders(output: Path) -> list[tuple[int, Path]]:
 
 
 def heaviest_first(
-    nodeids: list[str], weights: dict[str, float], long: frozenset[str] = frozenset()
+    nodeids: list[str],
+    weights: dict[str, float],
+    long: frozenset[str] = frozenset(),
+    generated: frozenset[str] = frozenset(),
 ) -> list[int]:
     """The order in which lanes take the tests: the longest first (weights: an earlier run's
     durations; a test it did not run counts as the average one), then in their given order.
     Each lane takes the next test as it becomes free, so the lanes end about together. With no
-    earlier run, the tests that say they run long (``long``: the `long` marker) go first: one
-    started last would keep its lane busy after the others are done."""
+    earlier run, the tests that say they run long (``long``: the `long` marker) go first, then
+    those Hypothesis generates examples for (``generated``: many transfers each, where the
+    others make a few): one of them started last would keep its lane busy after the others
+    are done (at 300 ms an answer, 6 lanes ended 29 s apart when they went in their order)."""
     if not weights:
-        return sorted(range(len(nodeids)), key=lambda index: (nodeids[index] not in long, index))
+        return sorted(
+            range(len(nodeids)),
+            key=lambda index: (nodeids[index] not in long, nodeids[index] not in generated, index),
+        )
     known = [weights[nodeid] for nodeid in nodeids if nodeid in weights]
     usual = sum(known) / len(known) if known else 1.0
     return sorted(range(len(nodeids)), key=lambda index: (-weights.get(nodeids[index], usual), index))
 
 
-# A run hands its lanes the numbers 0, 1, 2, ... through one pipe, 4 bytes each, written before
-# they start (16 KiB: within any system's pipe buffer, so the write never waits): a lane takes a
-# test by reading the next number, which no other lane can then read. Tests beyond these are
-# never taken, and marked not run.
+# The tests marked `heavy` (the Schemathesis contract: its generation caches grow a process by
+# 50 MB and more of native memory) go to the first HEAVY_LANES lanes only, which take them before
+# any other; the other lanes stay small, so that a run of six lanes keeps within its memory.
+HEAVY_LANES = 2
+
+
+def lane_queues(
+    order: list[int], heavy: frozenset[int], lane: int, lanes: int
+) -> list[tuple[bool, list[int]]]:
+    """The queues lane ``lane`` of ``lanes`` takes its tests from, one after the other, each as
+    (whether it is the heavy tests' queue, the tests in ``order``). Up to HEAVY_LANES lanes share
+    one queue of every test; beyond, the first HEAVY_LANES lanes empty the heavy tests' queue,
+    then join the others on the queue of the rest."""
+    if lanes <= HEAVY_LANES:
+        return [(False, order)]
+    rest = [index for index in order if index not in heavy]
+    if lane >= HEAVY_LANES:
+        return [(False, rest)]
+    return [(True, [index for index in order if index in heavy]), (False, rest)]
+
+
+# A run hands its lanes the numbers 0, 1, 2, ... through a pipe, 4 bytes each, written before
+# they start (16 KiB: within any system's pipe buffer, so the write never waits), one pipe a
+# queue: a lane takes a test by reading the queue's next number, which no other lane can then
+# read. Tests beyond these are never taken, and marked not run.
 CLAIMS = 4096
 
 
