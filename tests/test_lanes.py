@@ -12,6 +12,7 @@ from reference_target.embedded import EmbeddedReference
 from tests.conftest import BEHAVIOUR_RULES, run_cli, run_main, summary_of
 from transfer_conformance.run.lanes import (
     CLAIMS,
+    LaneTaker,
     claim,
     fill_claims,
     heaviest_first,
@@ -106,6 +107,17 @@ def test_heavy_tests_go_to_the_first_two_lanes_only_and_first():
     assert lane_queues(order, heavy, 1, 3) == [(True, [5, 2]), (False, [4, 0, 1, 3])]
     assert lane_queues(order, heavy, 2, 3) == [(False, [4, 0, 1, 3])]
     assert lane_queues(order, frozenset(), 5, 6) == [(False, order)]
+    # a lane takes its queues' tests in turn, each queue's numbers from its own pipe
+    pipes = [os.pipe(), os.pipe()]
+    for _, write in pipes:
+        fill_claims(write)
+        os.close(write)
+    try:
+        taker = LaneTaker(lane_queues(order, heavy, 0, 3), pipes[0][0], pipes[1][0])
+        assert [taker.next() for _ in range(7)] == [5, 2, 4, 0, 1, 3, None]
+    finally:
+        for read, _ in pipes:
+            os.close(read)
 
 
 @pytest.mark.run

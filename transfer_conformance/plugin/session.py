@@ -17,7 +17,7 @@ from transfer_conformance.plugin import allure_steps, fixtures, results
 from transfer_conformance.plugin.allure_steps import rule_of
 from transfer_conformance.plugin.options import RunOptions
 from transfer_conformance.plugin.state import RUN, RunState
-from transfer_conformance.run.lanes import claim, durations, heaviest_first, lane_queues, write_collected
+from transfer_conformance.run.lanes import LaneTaker, durations, heaviest_first, lane_queues, write_collected
 from transfer_conformance.target_api.api import spawn_embedded
 from transfer_conformance.target_api.profile import TargetProfile
 
@@ -87,26 +87,16 @@ class RunSession:
         items = session.items
         every = dict(state.collected)
         write_collected(options.output, {nodeid: rule.id if rule else None for nodeid, rule in every.items()})
-        long = frozenset(item.nodeid for item in items if item.get_closest_marker("long"))
-        heavy = frozenset(index for index, item in enumerate(items) if item.get_closest_marker("heavy"))
-        generated = frozenset(
-            item.nodeid for item in items if getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
-        )
-        nodeids = [item.nodeid for item in items]
-        order = heaviest_first(nodeids, durations(options.lane_weights), long, generated)
-        queues = lane_queues(order, heavy, options.lane, options.lanes)
+        taker = lane_taker(items, options)
         state.collected = {}
 
         def take() -> pytest.Item | None:
-            while queues:
-                of_heavy, queue = queues[0]
-                number = claim(options.lane_heavy_claims if of_heavy else options.lane_claims)
-                if number is not None and number < len(queue):
-                    item = items[queue[number]]
-                    state.collected[item.nodeid] = every[item.nodeid]
-                    return item
-                queues.pop(0)
-            return None
+            index = taker.next()
+            if index is None:
+                return None
+            item = items[index]
+            state.collected[item.nodeid] = every[item.nodeid]
+            return item
 
         while not (session.shouldfail or session.shouldstop):
             item = take()
@@ -141,3 +131,17 @@ class RunSession:
 def plugins_for(options: RunOptions, profile: TargetProfile, seed: str) -> list[object]:
     """The plugins of one run, in the order their hooks should see the run."""
     return [RunSession(options, profile, seed), fixtures, allure_steps, results]
+
+
+def lane_taker(items: list[pytest.Item], options: RunOptions) -> LaneTaker:
+    """The order in which this lane takes the run's tests (run/lanes.py): the long ones, then
+    the generated ones, or an earlier run's durations; the heavy ones in the first lanes."""
+    long = frozenset(item.nodeid for item in items if item.get_closest_marker("long"))
+    heavy = frozenset(index for index, item in enumerate(items) if item.get_closest_marker("heavy"))
+    generated = frozenset(
+        item.nodeid for item in items if getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+    )
+    order = heaviest_first([item.nodeid for item in items], durations(options.lane_weights), long, generated)
+    assert options.lane_claims is not None
+    queues = lane_queues(order, heavy, options.lane, options.lanes)
+    return LaneTaker(queues, options.lane_claims, options.lane_heavy_claims)

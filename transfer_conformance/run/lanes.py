@@ -99,6 +99,26 @@ def lane_queues(
 CLAIMS = 4096
 
 
+class LaneTaker:
+    """The tests one lane takes, in turn from each of its queues (lane_queues): each queue's
+    numbers come from its own pipe (``heavy_pipe`` for the heavy tests' queue)."""
+
+    def __init__(self, queues: list[tuple[bool, list[int]]], pipe: int, heavy_pipe: int | None) -> None:
+        self.queues = list(queues)
+        self.pipe, self.heavy_pipe = pipe, heavy_pipe
+
+    def next(self) -> int | None:
+        """The index of the next test this lane runs, or None when its queues are empty."""
+        while self.queues:
+            of_heavy, queue = self.queues[0]
+            pipe = self.heavy_pipe if of_heavy else self.pipe
+            number = claim(pipe) if pipe is not None else None
+            if number is not None and number < len(queue):
+                return queue[number]
+            self.queues.pop(0)
+        return None
+
+
 def fill_claims(pipe: int) -> None:
     os.write(pipe, b"".join(number.to_bytes(4, "big") for number in range(CLAIMS)))
 
