@@ -123,6 +123,15 @@ def pytest_arguments(options: RunOptions, seed: int | None) -> list[str]:
     """pytest's own options for a run; ours travel typed, in the plugins."""
     arguments = [
         *suite_paths(options.rules),
+        # Only the plugins a run needs, named: another pytest plugin installed beside the suite
+        # (pytest-randomly reorders and reseeds) must not change what a run sends or judges,
+        # and looking through every installed package's entry points cost a short run a
+        # quarter of a second.
+        "--disable-plugin-autoload",
+        "-p",
+        "_hypothesis_pytestplugin",
+        "-p",
+        "allure_pytest.plugin",
         "-p",
         "no:cacheprovider",
         # Schemathesis is used as a library here; its pytest plugin blanks Hypothesis'
