@@ -231,10 +231,11 @@ def test_unaccepted_chat_sets_its_agent_away(tmp_path):
 
 @pytest.mark.run
 def test_ci_run_passes_with_a_short_accept_timeout_and_logs_out_as_documented(tmp_path):
-    """With a 2-second accept timeout a whole ci run passes strictly (no chat rings unanswered
-    for a profile agent), every test passes, nothing is left behind (no chat open or ringing,
-    no session), and every profile agent is logged out, by cookie and csrf. (The self-test's one
-    whole strict run of the reference: tests/test_fault_matrix.py runs each fault's rule.)"""
+    """With a 2-second accept timeout a strict run of every test passes (no chat rings
+    unanswered for a profile agent), nothing is left behind (no chat open or ringing, no
+    session), and every profile agent is logged out, by cookie and csrf. (The self-test's one
+    strict run of every test on the reference, three examples each: the ci profile's whole
+    budget is the main job's; tests/test_fault_matrix.py runs each fault's rule.)"""
     seed = short_accept_seed(tmp_path, 2)
     with EmbeddedReference(seed_path=seed) as served, HostileTarget(served.url, passthrough) as proxy:
         done = run_cli(
@@ -244,6 +245,8 @@ def test_ci_run_passes_with_a_short_accept_timeout_and_logs_out_as_documented(tm
             "--target-url",
             proxy.url,
             "--strict",
+            "--examples",
+            "3",
             "--no-report",
             "--output",
             str(tmp_path / "reports"),
