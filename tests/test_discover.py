@@ -72,7 +72,7 @@ def test_discovered_table_is_the_declared_one_and_passes_strictly(name, tmp_path
         "--strict",
         "--no-report",
         "--examples",
-        "3",
+        "2",
         "--no-shrink",
         *(argument for rule in changed for argument in ("--rule", rule)),
         "--output",

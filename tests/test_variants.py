@@ -60,7 +60,7 @@ def test_visitor_api_on_its_own_host():
 def test_suite_raises_no_false_alarm_on_the_variant(name, strict, tmp_path):
     mode = "--strict" if strict else "--ignore-decisions"
     # A small budget: bench runs every variant with the ci profile's whole budget.
-    budget = ("--examples", "3", "--no-shrink", *BEHAVIOUR_RULES)
+    budget = ("--examples", "2", "--no-shrink", *BEHAVIOUR_RULES)
     done = run_cli(
         "run", "--target", f"variants/{name}", mode, *budget, "--no-report", "--output", str(tmp_path)
     )
