@@ -210,6 +210,9 @@ def bounded_retry(retries: int, budget: RetryBudget) -> Retry:
         # A request that got no answer in time is not sent again: the target may have carried
         # it out (a second chat requested), and a dead target would cost every retry's timeout.
         read=0,
+        # Nor after any other error (TLS spoken to a plain port, say): sending it again gets the
+        # same answer, and the backoff only delayed the message saying so by 3.5 s.
+        other=0,
         status=retries,
         backoff_factor=0.5,
         backoff_max=5,
