@@ -1,5 +1,6 @@
 """The command line as users meet it: exit codes, clear errors, the fault list, serve."""
 
+import signal
 import socket
 import subprocess
 import sys
@@ -11,6 +12,12 @@ import requests
 from reference_target.embedded import READY_PREFIX, EmbeddedReference
 from reference_target.faults import FAULTS
 from tests.conftest import FAILING_RUN, run_cli, run_main
+from transfer_conformance.commands.run import guarded_console
+from transfer_conformance.http.client import STOP_REQUESTED
+from transfer_conformance.plugin.options import RunOptions
+from transfer_conformance.plugin.session import RunSession
+from transfer_conformance.target_api.harness import Harness
+from transfer_conformance.target_api.profile import load_profile
 
 
 def free_port() -> int:
@@ -198,3 +205,21 @@ def test_concurrency_out_of_range_is_one_clear_line(value, says):
     done = run_main("run", "--concurrency", value, "--no-report")
     assert done.returncode == 2
     assert says in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_stop_whose_interrupt_was_lost_still_ends_the_run_before_its_next_test_or_example():
+    """Ctrl-C or SIGTERM raise KeyboardInterrupt where the run happens to be; Python drops it
+    when that is a finalizer (it only prints it), and a lane once went on with every test it had
+    left. The handler also sets STOP_REQUESTED, which each test and each example looks at."""
+    try:
+        with guarded_console():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                with pytest.raises(KeyboardInterrupt):
+                    signal.getsignal(signum)(signum, None)  # type: ignore[operator]
+        assert STOP_REQUESTED.is_set()
+        with pytest.raises(KeyboardInterrupt):
+            RunSession(RunOptions(), load_profile("reference"), "").pytest_runtest_protocol(item=None)
+        with pytest.raises(KeyboardInterrupt), Harness.example(object.__new__(Harness)):
+            pass
+    finally:
+        STOP_REQUESTED.clear()

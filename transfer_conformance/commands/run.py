@@ -31,6 +31,7 @@ import pytest
 from reference_target.faults import parse_faults
 from strategies import TextDomain, use_domain
 from transfer_conformance.errors import ExitCode, UsageError
+from transfer_conformance.http.client import STOP_REQUESTED
 from transfer_conformance.http.masking import REGISTRY
 from transfer_conformance.paths import SUITES
 from transfer_conformance.plugin.options import RunOptions, add_arguments
@@ -245,16 +246,21 @@ def guarded_console() -> Iterator[None]:
     writes its summary, JUnit and report, and ends broken (exit 3)."""
 
     def interrupted(signum: int, frame: object) -> None:
+        STOP_REQUESTED.set()
         raise KeyboardInterrupt(f"signal {signum}")
 
-    saved = sys.stdout, sys.stderr, signal.getsignal(signal.SIGTERM)
+    saved = sys.stdout, sys.stderr, signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     sys.stdout, sys.stderr = MaskedStream(sys.stdout), MaskedStream(sys.stderr)  # type: ignore[assignment]
     signal.signal(signal.SIGTERM, interrupted)
+    # Ctrl-C as well, unless it is ignored (a run started in the background keeps it so)
+    if saved[3] is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, interrupted)
     try:
         yield
     finally:
         sys.stdout, sys.stderr = saved[0], saved[1]
         signal.signal(signal.SIGTERM, saved[2])
+        signal.signal(signal.SIGINT, saved[3])
 
 
 def failure_blocks(summary: RunSummary, known: KnownIssues, output: Path) -> list[str]:

@@ -37,6 +37,12 @@ MAX_RECORDED_BODY = 16_384
 # How long clean-up may still talk to the target once a deadline has passed.
 CLEAN_UP_GRACE_S = 30.0
 PLACEHOLDER = re.compile(r"\$LP_[A-Z0-9_]+")
+# Set when the run is asked to stop (Ctrl-C, SIGTERM; commands/run.py). The signal's
+# KeyboardInterrupt is lost when it lands in a finalizer (Python then only prints it, and a lane
+# of a run once went on with every test it had left): so each test and each example also looks
+# here before it starts (plugin/session.py, target_api/harness.py).
+STOP_REQUESTED = threading.Event()
+
 # Requests in a row without an answer (timeouts, refused or reset connections) that make an outage.
 OUTAGE_AFTER = 3
 

@@ -12,6 +12,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import InvalidArgument
 
 from strategies import TextDomain, use_domain
+from transfer_conformance.http.client import STOP_REQUESTED
 from transfer_conformance.paths import hypothesis_cache
 from transfer_conformance.plugin import allure_steps, fixtures, results
 from transfer_conformance.plugin.allure_steps import rule_of
@@ -73,6 +74,13 @@ class RunSession:
             # the same function serves every parametrized case: decorate it once
             with contextlib.suppress(InvalidArgument):
                 reported(test)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> None:
+        """No test starts once the run is asked to stop, even when the signal's own interrupt
+        was lost (http/client.py STOP_REQUESTED)."""
+        if STOP_REQUESTED.is_set():
+            raise KeyboardInterrupt("the run was asked to stop")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from transfer_conformance.http.client import Exchange, UndecodableResponse
+from transfer_conformance.http.client import STOP_REQUESTED, Exchange, UndecodableResponse
 from transfer_conformance.target_api.api import ChatApi
 from transfer_conformance.target_api.auth import AgentContext
 from transfer_conformance.target_api.calls import SetupError
@@ -162,6 +162,8 @@ class Harness:
     @contextlib.contextmanager
     def example(self) -> Iterator[None]:
         """One Hypothesis example: its own request history and its chats ended afterwards."""
+        if STOP_REQUESTED.is_set():
+            raise KeyboardInterrupt("the run was asked to stop")
         self.api.client.forget_history()
         try:
             yield
