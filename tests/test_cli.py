@@ -209,8 +209,9 @@ def test_concurrency_out_of_range_is_one_clear_line(value, says):
 
 def test_a_stop_whose_interrupt_was_lost_still_ends_the_run_before_its_next_test_or_example():
     """Ctrl-C or SIGTERM raise KeyboardInterrupt where the run happens to be; Python drops it
-    when that is a finalizer (it only prints it), and a lane once went on with every test it had
-    left. The handler also sets STOP_REQUESTED, which each test and each example looks at."""
+    when that is a finalizer (it only prints it), and under load a lane once went on with every
+    test it had left. The handler also sets STOP_REQUESTED, which each test and each example
+    looks at before it starts."""
     try:
         with guarded_console():
             for signum in (signal.SIGTERM, signal.SIGINT):

@@ -38,9 +38,9 @@ MAX_RECORDED_BODY = 16_384
 CLEAN_UP_GRACE_S = 30.0
 PLACEHOLDER = re.compile(r"\$LP_[A-Z0-9_]+")
 # Set when the run is asked to stop (Ctrl-C, SIGTERM; commands/run.py). The signal's
-# KeyboardInterrupt is lost when it lands in a finalizer (Python then only prints it, and a lane
-# of a run once went on with every test it had left): so each test and each example also looks
-# here before it starts (plugin/session.py, target_api/harness.py).
+# KeyboardInterrupt can be lost (in a finalizer Python only prints it; under load a lane of a
+# stopped run once went on with every test it had left): so each test and each example also
+# looks here before it starts (plugin/session.py, target_api/harness.py).
 STOP_REQUESTED = threading.Event()
 
 # Requests in a row without an answer (timeouts, refused or reset connections) that make an outage.
