@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ProtocolError, ReadTimeoutError
+from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from transfer_conformance.errors import BrokenError
@@ -103,6 +103,10 @@ def read_bounded(response: requests.Response, max_bytes: int, seconds: float) ->
     return b"".join(chunks)
 
 
+# What OpenSSL says when the other end answered TLS with plain HTTP.
+WRONG_TLS_VERSION = "WRONG_VERSION_NUMBER"
+
+
 def _no_answer(exc: Exception, seconds: float, url: str) -> str:
     """Why a request got no answer, in words (no exception class names on a console)."""
     if isinstance(exc, TargetMisbehaved):
@@ -112,7 +116,7 @@ def _no_answer(exc: Exception, seconds: float, url: str) -> str:
     if isinstance(exc, requests.Timeout) or isinstance(reason, ReadTimeoutError | TimeoutError):
         return f"no answer within {seconds:g} s"
     if isinstance(exc, requests.exceptions.SSLError):
-        if url.startswith("https://") and "WRONG_VERSION_NUMBER" in str(exc).upper():
+        if url.startswith("https://") and WRONG_TLS_VERSION in str(exc).upper():
             return f"TLS failed: the port speaks plain HTTP (did you mean http://{url.removeprefix('https://').split('/')[0]}?)"
         return "TLS failed (does the URL's scheme match the port: http or https?)"
     if isinstance(exc, requests.ConnectionError):
@@ -210,15 +214,28 @@ def bounded_retry(retries: int, budget: RetryBudget) -> Retry:
             wanted = super().get_retry_after(response)
             return None if wanted is None else budget.take(wanted)
 
+        def increment(
+            self,
+            method: str | None = None,
+            url: str | None = None,
+            response: Any = None,
+            error: Exception | None = None,
+            _pool: Any = None,
+            _stacktrace: Any = None,
+        ) -> Retry:
+            # TLS spoken to a port that speaks plain HTTP fails the same way every time: the
+            # retries only delayed the message that says so (did you mean http://?) by 3.5 s.
+            # Other TLS failures (a handshake cut short by a busy proxy) are still retried.
+            if error is not None and WRONG_TLS_VERSION in str(error).upper():
+                raise MaxRetryError(_pool, url or "", error) from error
+            return super().increment(method, url, response, error, _pool, _stacktrace)
+
     return BoundedRetry(
         total=retries,
         connect=retries,
         # A request that got no answer in time is not sent again: the target may have carried
         # it out (a second chat requested), and a dead target would cost every retry's timeout.
         read=0,
-        # Nor after any other error (TLS spoken to a plain port, say): sending it again gets the
-        # same answer, and the backoff only delayed the message saying so by 3.5 s.
-        other=0,
         status=retries,
         backoff_factor=0.5,
         backoff_max=5,
