@@ -1,5 +1,6 @@
 """RecordingClient.record_external: a request another library sent is placed on the run's
-timeline when it was sent, not when it was recorded (the HAR's startedDateTime)."""
+timeline when it was sent, not when it was recorded (the HAR's startedDateTime). And which
+failed requests the client sends again."""
 
 from __future__ import annotations
 
