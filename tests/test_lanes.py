@@ -14,7 +14,7 @@ from transfer_conformance.run.lanes import (
     CLAIMS,
     LaneTaker,
     claim,
-    fill_claims,
+    claims_pipe,
     heaviest_first,
     lane_queues,
     merge_har,
@@ -40,9 +40,7 @@ def test_lanes_take_the_longest_tests_first_and_never_the_same_one():
     generated = frozenset({TESTS[6], TESTS[1]})
     assert heaviest_first(TESTS, {}, frozenset({TESTS[5]}), generated) == [5, 1, 6, 0, 2, 3, 4]
     assert heaviest_first(TESTS, weights, frozenset({TESTS[5]}), generated) == [1, 4, 5, 6, 3, 2, 0]
-    read, write = os.pipe()
-    fill_claims(write)
-    os.close(write)
+    read = claims_pipe()
     try:
         taken = [claim(read) for _ in range(CLAIMS)]
         assert taken == list(range(CLAIMS)) and claim(read) is None
@@ -108,16 +106,13 @@ def test_heavy_tests_go_to_the_first_two_lanes_only_and_first():
     assert lane_queues(order, heavy, 2, 3) == [(False, [4, 0, 1, 3])]
     assert lane_queues(order, frozenset(), 5, 6) == [(False, order)]
     # a lane takes its queues' tests in turn, each queue's numbers from its own pipe
-    pipes = [os.pipe(), os.pipe()]
-    for _, write in pipes:
-        fill_claims(write)
-        os.close(write)
+    pipes = [claims_pipe(), claims_pipe()]
     try:
-        taker = LaneTaker(lane_queues(order, heavy, 0, 3), pipes[0][0], pipes[1][0])
+        taker = LaneTaker(lane_queues(order, heavy, 0, 3), *pipes)
         assert [taker.next() for _ in range(7)] == [5, 2, 4, 0, 1, 3, None]
     finally:
-        for read, _ in pipes:
-            os.close(read)
+        for pipe in pipes:
+            os.close(pipe)
 
 
 @pytest.mark.run

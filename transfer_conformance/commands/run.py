@@ -38,7 +38,7 @@ from transfer_conformance.plugin.options import RunOptions, add_arguments
 from transfer_conformance.plugin.session import plugins_for
 from transfer_conformance.run import folder
 from transfer_conformance.run.known_issues import KnownIssues, load_known_issues
-from transfer_conformance.run.lanes import fill_claims, lane_folder, merge, one_token
+from transfer_conformance.run.lanes import claims_pipe, lane_folder, merge, one_token
 from transfer_conformance.run.report import ReportError, generate_report, redact_file, redact_tree
 from transfer_conformance.run.summary import (
     HAR_FILE,
@@ -404,12 +404,7 @@ def run_lanes(options: RunOptions, profile: TargetProfile, seed: int | None, see
     # Only this process holds the pipe's writing end: when it ends, however it ends (a kill -9),
     # each lane sees the pipe close and stops as a stopped run does, cleaning up first.
     parent_gone, parent_alive = os.pipe()
-    claims, claims_in = os.pipe()
-    fill_claims(claims_in)
-    os.close(claims_in)
-    heavy_claims, heavy_claims_in = os.pipe()
-    fill_claims(heavy_claims_in)
-    os.close(heavy_claims_in)
+    claims, heavy_claims = claims_pipe(), claims_pipe()
     token = one_token()
     try:
         sys.stdout.flush()

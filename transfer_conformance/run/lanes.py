@@ -119,8 +119,12 @@ class LaneTaker:
         return None
 
 
-def fill_claims(pipe: int) -> None:
-    os.write(pipe, b"".join(number.to_bytes(4, "big") for number in range(CLAIMS)))
+def claims_pipe() -> int:
+    """A pipe holding the numbers 0 to CLAIMS - 1, its writing end closed: one queue's claims."""
+    read, write = os.pipe()
+    os.write(write, b"".join(number.to_bytes(4, "big") for number in range(CLAIMS)))
+    os.close(write)
+    return read
 
 
 def claim(pipe: int) -> int | None:
