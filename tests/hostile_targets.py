@@ -23,6 +23,7 @@ from urllib.parse import quote, urlparse
 
 # The longest any behaviour holds a connection open: far past the suite's deadlines.
 HOLD_S = 20.0
+POLL_S = 0.02
 
 
 @dataclass
@@ -84,7 +85,9 @@ class HostileTarget:
         self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.target = self
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # serve_forever looks for shutdown() between waits of poll_interval (half a second by
+        # default): every test ending with a proxy would wait that out.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_S,), daemon=True)
 
     def seen(self, exchange: Exchange) -> None:
         self.requests.append(exchange)

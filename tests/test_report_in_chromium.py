@@ -14,6 +14,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.conftest import FAILING_RUN, run_cli
+from tests.hostile_targets import POLL_S
 
 # The module shares one suite run: keep its tests on one xdist worker.
 pytestmark = [pytest.mark.run, pytest.mark.xdist_group("chromium-report")]
@@ -73,7 +74,8 @@ def report(tmp_path_factory):
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
     html = output / "html"
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(html)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() is seen between waits of poll_interval: half a second each by default
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
     thread.start()
     yield html, f"http://127.0.0.1:{server.server_address[1]}", output
     server.shutdown()
@@ -135,7 +137,7 @@ def test_diff_is_a_page_of_the_report(report, tmp_path):
     assert page["status"] == "failed"
     html = later / "html"
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(html)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         dom = page_dom(f"{url}/index.html#/{page['id']}", tmp_path / "chromium")
