@@ -21,6 +21,7 @@ most runs of the self-test start one.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import select
@@ -40,6 +41,7 @@ def warm() -> None:
     import allure_pytest.plugin  # noqa: F401 - loaded by pytest in every run
     import schemathesis  # noqa: F401 - the contract suite's library
     import xmlschema  # noqa: F401
+    from hypothesis.internal.charmap import categories, charmap
 
     import transfer_conformance.cli  # noqa: F401
     from transfer_contract.catalogue import rules
@@ -49,6 +51,9 @@ def warm() -> None:
     rules()
     operations()
     xsd_codec()
+    # the Unicode tables every text strategy reads on its first draw
+    charmap()
+    categories()
     # what `python -m reference_target` imports, uvicorn's lazily loaded parts included
     import uvicorn.loops.uvloop
     import uvicorn.protocols.http.httptools_impl  # noqa: F401
@@ -324,6 +329,9 @@ def worker_zygote(path: str) -> int:
 
 def serve() -> None:
     warm()
+    # What every child inherits stays shared: a child's collector never writes to those pages
+    # (Hypothesis collects all garbage once per thread of a run).
+    gc.freeze()
     answers = sys.stdout
     for line in sys.stdin:
         request = json.loads(line)
