@@ -1,7 +1,7 @@
-"""A shared staging: another client on the same agents is named, never judged. Two ci runs at
+"""A shared staging: another client on the same agents is named, never judged. Two whole runs at
 once against one target with the same agents each end conformant (0) or broken naming the other
-client (3), never with a violation (1); so does a run whose receiving agent someone sets Away
-half-way. (Five tries of the two runs: `benchmarks/two_runs.py`.)"""
+client (3), never with a violation (1); so does a run of the suite's flows whose receiving agent
+someone sets Away half-way. (Five tries of the two runs: `benchmarks/two_runs.py`.)"""
 
 import subprocess
 import sys
@@ -11,6 +11,7 @@ import pytest
 
 from reference_target.embedded import EmbeddedReference
 from tests import hostile_targets as hostile
+from tests.conftest import BEHAVIOUR_RULES
 from transfer_conformance.http.client import RecordingClient
 from transfer_conformance.run.summary import RunSummary
 from transfer_conformance.target_api.api import ChatApi
@@ -26,14 +27,14 @@ RUN = [
     "run",
     "--no-report",
     "--examples",
-    "4",
+    "2",
     "--no-shrink",
 ]
 
 
-def start_run(url, output):
+def start_run(url, output, *rules):
     return subprocess.Popen(
-        [*RUN, "--target-url", url, "--output", str(output)],
+        [*RUN, *rules, "--target-url", url, "--output", str(output)],
         cwd=CHECKOUT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -66,7 +67,8 @@ def test_an_agent_set_away_by_someone_else_mid_run_is_named_not_judged(tmp_path)
         EmbeddedReference() as reference,
         hostile.HostileTarget(reference.url, hostile.signal_on_transfer(reached, 12)) as proxy,
     ):
-        process = start_run(proxy.url, tmp_path)
+        # The suite's own flows (the contract's cases run beside another client in the test above)
+        process = start_run(proxy.url, tmp_path, *BEHAVIOUR_RULES)
         assert reached.wait(120), "the run never reached its transfers"
         # a person logs in as the receiving agent elsewhere and goes Away
         profile = load_profile("reference")
