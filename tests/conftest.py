@@ -165,6 +165,34 @@ class ForkServer:
         done.pid = started["pid"]  # type: ignore[attr-defined]
         return done
 
+    def spawn(self, args: tuple[str, ...]) -> "Spawned":
+        """The CLI with ``args`` forked and left running: the test signals it, runs others
+        beside it, and waits for it, as it would a subprocess.Popen."""
+        assert self.process.stdin is not None
+        folder = Path(tempfile.mkdtemp(prefix="spawned-"))
+        request = {
+            "argv": list(args),
+            "cwd": str(ROOT),
+            "env": dict(os.environ),
+            "stdout": str(folder / "stdout"),
+            "stderr": str(folder / "stderr"),
+            "spawn": True,
+        }
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        started = self.answer(time.monotonic() + 30)
+        assert started is not None, "the fork server did not fork"
+        return Spawned(self, started["pid"], folder)
+
+    def reap(self, pid: int) -> int:
+        """The exit code of a spawned run that has ended."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps({"reap": pid}) + "\n")
+        self.process.stdin.flush()
+        ended = self.answer(time.monotonic() + 30)
+        assert ended is not None, "the fork server did not answer"
+        return ended["status"]
+
     def zygote(self) -> Zygote:
         """A zygote of this server's warm interpreter for the worker's own embedded references."""
         assert self.process.stdin is not None
@@ -182,6 +210,46 @@ class ForkServer:
             self.process.stdin.close()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=10)
+
+
+class Spawned:
+    """A run the fork server forked and did not wait for, with what the tests use of a
+    subprocess.Popen: its pid (its own process group's), signals, wait with a timeout, and
+    communicate (its standard output and error, as text). Not the worker's child: its end is
+    seen through a pidfd, and the server, its parent, gives its exit code."""
+
+    def __init__(self, server: ForkServer, pid: int, folder: Path) -> None:
+        self.server, self.pid, self.folder = server, pid, folder
+        self.pidfd = os.pidfd_open(pid)
+        self.returncode: int | None = None
+        self.output: tuple[str, str] | None = None
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            ended, _, _ = select.select([self.pidfd], [], [], timeout)
+            if not ended:
+                raise subprocess.TimeoutExpired(f"spawned run {self.pid}", timeout or 0)
+            os.close(self.pidfd)
+            self.returncode = self.server.reap(self.pid)
+        return self.returncode
+
+    def communicate(self, timeout: float | None = None) -> tuple[str, str]:
+        self.wait(timeout)
+        if self.output is None:
+            out, err = (
+                (self.folder / name).read_text(encoding="utf-8", errors="replace")
+                for name in ("stdout", "stderr")
+            )
+            self.output = (out, err)
+            shutil.rmtree(self.folder, ignore_errors=True)
+        return self.output
 
 
 @functools.cache
@@ -206,6 +274,12 @@ def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
     """The CLI as a user runs it, in a process of its own: its exit code, stdout and stderr,
     and (``peak_mb``) the process's peak memory."""
     return fork_server().call(args, timeout)
+
+
+def spawn_cli(*args: str) -> Spawned:
+    """The CLI as `run_cli` starts it, left running for the test to signal or wait for (a run
+    against a --target-url: what it starts, it starts as a new interpreter)."""
+    return fork_server().spawn(args)
 
 
 def run_main(*args: str) -> subprocess.CompletedProcess:

@@ -11,6 +11,9 @@ a fork copies an interpreter at rest.
 Protocol, one JSON line each way on standard input and output:
   request  {"argv": [...], "cwd": "...", "env": {...}, "stdout": "file", "stderr": "file"}
   answers  {"pid": N}, then {"status": N, "peak_kb": N} when the child has ended
+With "spawn": true the server answers {"pid": N} alone and takes the next request at once (a
+run the test signals or runs beside another, as it would a subprocess.Popen); {"reap": N} then
+answers {"status": N} once that run has ended.
 The server exits when its standard input closes (the test worker ended).
 
 The embedded reference a run starts is forked too, and so is discover's nested run (Zygote): a
@@ -278,15 +281,19 @@ def fork_from(forks: Zygote) -> None:
     subprocess.run = run
 
 
-def cli(argv: list[str], cwd: str, env: dict[str, str], fds: tuple[int, int, int]) -> None:
-    """In a forked child: become `transfer-conformance ARGV` in ``cwd``."""
+def cli(
+    argv: list[str], cwd: str, env: dict[str, str], fds: tuple[int, int, int], zygote: bool = True
+) -> None:
+    """In a forked child: become `transfer-conformance ARGV` in ``cwd``; without ``zygote``,
+    what the run starts is started as the CLI starts it (a new interpreter)."""
 
     def program() -> None:
         os.chdir(cwd)
         standard_streams(fds, env)
         from transfer_conformance.cli import main
 
-        fork_from(Zygote())
+        if zygote:
+            fork_from(Zygote())
         sys.argv = ["transfer-conformance", *argv]
         main(argv)
 
@@ -295,13 +302,14 @@ def cli(argv: list[str], cwd: str, env: dict[str, str], fds: tuple[int, int, int
 
 def child(request: dict) -> None:
     """In the forked child: a process group of its own, then the CLI with the request's folder,
-    environment and files."""
+    environment and files. A spawned run gets no zygote: its only children are its own (the
+    lanes a test counts), as a run started as a new interpreter has."""
     os.setpgid(0, 0)
     streams = [os.open(os.devnull, os.O_RDONLY)]
     streams += [
         os.open(request[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC) for name in ("stdout", "stderr")
     ]
-    cli(request["argv"], request["cwd"], request["env"], tuple(streams))  # type: ignore[arg-type]
+    cli(request["argv"], request["cwd"], request["env"], tuple(streams), not request.get("spawn"))  # type: ignore[arg-type]
 
 
 def worker_zygote(path: str) -> int:
@@ -340,11 +348,20 @@ def serve() -> None:
             answers.write(json.dumps({"pid": worker_zygote(request["zygote"])}) + "\n")
             answers.flush()
             continue
+        if "reap" in request:
+            # a spawned run, which the test saw end (its pidfd): its exit code
+            _, status, usage = os.wait4(request["reap"], 0)
+            answers.write(json.dumps({"status": os.waitstatus_to_exitcode(status)}) + "\n")
+            answers.flush()
+            continue
         pid = os.fork()
         if pid == 0:
             child(request)
         answers.write(json.dumps({"pid": pid}) + "\n")
         answers.flush()
+        if request.get("spawn"):
+            # the test signals it, sees it end and asks for its exit code ("reap") meanwhile
+            continue
         _, status, usage = os.wait4(pid, 0)
         ended = {"status": os.waitstatus_to_exitcode(status), "peak_kb": usage.ru_maxrss}
         answers.write(json.dumps(ended) + "\n")

@@ -1,15 +1,17 @@
 """The self-test's fork server (tests/forkserver.py) behaves as a new process per call would:
 the caller's environment at call time, exit codes, a timeout that ends the whole run and
-leaves the server able to take the next call, and nothing the run forked outlives it."""
+leaves the server able to take the next call, and nothing the run forked outlives it; a run
+spawned beside the test takes signals and gives its exit code as a subprocess would."""
 
 import os
 import select
+import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, spawn_cli
 
 pytestmark = pytest.mark.run
 
@@ -38,6 +40,18 @@ def test_a_timeout_ends_the_run_and_the_server_takes_the_next_call(tmp_path):
         run_cli("run", "--rule", "routing-model", "--no-report", "--output", str(tmp_path / "a"), timeout=1)
     done = run_cli("run", "--rule", "nope", "--output", str(tmp_path / "b"))
     assert done.returncode == 2 and "unknown rule nope" in done.stderr
+
+
+def test_a_spawned_run_goes_on_beside_the_test_and_gives_its_exit_code(tmp_path):
+    slow = spawn_cli("run", "--rule", "routing-model", "--no-report", "--output", str(tmp_path / "a"))
+    # the server takes other calls while the spawned run goes on
+    quick = spawn_cli("run", "--rule", "nope", "--output", str(tmp_path / "b"))
+    assert quick.wait(60) == 2 and "unknown rule nope" in quick.communicate()[1]
+    assert run_cli("run", "--rule", "nope", "--output", str(tmp_path / "c")).returncode == 2
+    with pytest.raises(subprocess.TimeoutExpired):
+        slow.wait(0)
+    slow.kill()
+    assert slow.wait(60) == -signal.SIGKILL
 
 
 def processes_in_group(group: int) -> list[int]:

@@ -6,8 +6,6 @@ import os
 import resource
 import select
 import signal
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -18,10 +16,10 @@ import requests
 
 from reference_target.embedded import EmbeddedReference
 from tests import hostile_targets as hostile
-from tests.conftest import run_cli
+from tests.conftest import run_cli, spawn_cli
 from transfer_conformance.http.masking import encoded_forms
 from transfer_conformance.run.summary import RunSummary
-from transfer_contract.paths import CHECKOUT, TARGETS
+from transfer_contract.paths import TARGETS
 
 pytestmark = pytest.mark.run
 
@@ -181,17 +179,11 @@ def test_stopped_run_cleans_up_and_writes_its_evidence(signum, transfer, lanes, 
         EmbeddedReference(seed_path=profile) as reference,
         hostile.HostileTarget(reference.url, hostile.signal_on_transfer(reached, transfer)) as proxy,
     ):
-        command = [sys.executable, "-m", "transfer_conformance.cli", "run", "--target", str(profile)]
-        command += ["--target-url", proxy.url, "--output", str(output), "--lanes", str(lanes)]
-        process = subprocess.Popen(
-            command,
-            cwd=CHECKOUT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            # A self-test started in the background (`bin/self-test &`) has SIGINT ignored, and a
-            # child keeps that: the run under test gets the default a terminal gives it.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        # Forked with SIGINT as a terminal gives it (a self-test started in the background,
+        # `bin/self-test &`, has it ignored, and a new interpreter would keep that).
+        process = spawn_cli(
+            *("run", "--target", str(profile), "--target-url", proxy.url),
+            *("--output", str(output), "--lanes", str(lanes)),
         )
         assert reached.wait(60), "the run never reached a transfer"
         process.send_signal(signum)
@@ -270,10 +262,10 @@ def test_a_killed_run_leaves_nothing_cleanup_cannot_end(lanes, whole_group, tmp_
         EmbeddedReference(seed_path=profile) as reference,
         hostile.HostileTarget(reference.url, hostile.signal_on_transfer(reached, 6, hold)) as proxy,
     ):
-        command = [sys.executable, "-m", "transfer_conformance.cli", "run", "--target", str(profile)]
-        command += ["--target-url", proxy.url, "--output", str(output), "--no-report", "--lanes", str(lanes)]
-        process = subprocess.Popen(
-            command, cwd=CHECKOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        # in a process group of its own, which the kill of the whole group reaches
+        process = spawn_cli(
+            *("run", "--target", str(profile), "--target-url", proxy.url),
+            *("--output", str(output), "--no-report", "--lanes", str(lanes)),
         )
         assert reached.wait(60), "the run never reached a transfer"
         forked = [

@@ -3,43 +3,25 @@ once against one target with the same agents each end conformant (0) or broken n
 client (3), never with a violation (1); so does a run of the suite's flows whose receiving agent
 someone sets Away half-way. (Five tries of the two runs: `benchmarks/two_runs.py`.)"""
 
-import subprocess
-import sys
 import threading
 
 import pytest
 
 from reference_target.embedded import EmbeddedReference
 from tests import hostile_targets as hostile
-from tests.conftest import BEHAVIOUR_RULES
+from tests.conftest import BEHAVIOUR_RULES, spawn_cli
 from transfer_conformance.http.client import RecordingClient
 from transfer_conformance.run.summary import RunSummary
 from transfer_conformance.target_api.api import ChatApi
 from transfer_conformance.target_api.profile import load_profile
-from transfer_contract.paths import CHECKOUT
 
 pytestmark = pytest.mark.run
 
-RUN = [
-    sys.executable,
-    "-m",
-    "transfer_conformance.cli",
-    "run",
-    "--no-report",
-    "--examples",
-    "2",
-    "--no-shrink",
-]
+RUN = ("run", "--no-report", "--examples", "2", "--no-shrink")
 
 
 def start_run(url, output, *rules):
-    return subprocess.Popen(
-        [*RUN, *rules, "--target-url", url, "--output", str(output)],
-        cwd=CHECKOUT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return spawn_cli(*RUN, *rules, "--target-url", url, "--output", str(output))
 
 
 def judged(process, output):
